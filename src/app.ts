@@ -1,0 +1,46 @@
+/**
+ * The configurator: builds the Fastify instance from settings, registers the plugins, names the
+ * routes and mounts the view classes. It never listens; src/server.ts does.
+ */
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import fastifyAccepts from '@fastify/accepts'
+import fastifyView from '@fastify/view'
+import handlebars from 'handlebars'
+import { fileURLToPath } from 'node:url'
+import type { Settings } from './config.js'
+import sessionPlugin from './session/index.js'
+import { registerErrorPages } from './errors.js'
+import { RouteTable } from './views/route-table.js'
+import { mountViews } from './views/mount.js'
+import { TutorialViews } from './views/tutorial-views.js'
+
+/** templates/ at the project root, from src/ (tsx, tests) and dist/ (built) alike. */
+export const TEMPLATES_DIR = fileURLToPath(new URL('../templates', import.meta.url))
+
+export async function buildApp (settings: Settings, fastifyOptions: FastifyServerOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({ logger: { level: settings.logLevel }, trustProxy: settings.trustProxy, ...fastifyOptions })
+
+  const routes = new RouteTable()
+    .addRoute('home', '/')
+    .addRoute('hello', '/howdy')
+
+  await app.register(fastifyAccepts)
+  await app.register(fastifyView, {
+    engine: { handlebars },
+    root: TEMPLATES_DIR,
+    layout: 'layout.hbs',
+    // Compile each template once and keep it, except while editing templates in development.
+    production: settings.nodeEnv !== 'development'
+  })
+  registerErrorPages(app, routes.urls())
+
+  // Health checks stay outside the pages' context: they never read or write a session.
+  app.get('/healthz', async () => ({ status: 'ok' }))
+
+  await app.register(async function pages (pages) {
+    await pages.register(sessionPlugin, settings)
+    mountViews(pages, routes, TutorialViews)
+  })
+
+  return app
+}

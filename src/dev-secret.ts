@@ -1,0 +1,23 @@
+/**
+ * Zero set-up outside production: a random session secret made on first start and kept in a
+ * git-ignored file, so the counter survives restarts without anyone choosing a secret.
+ */
+import { randomBytes } from 'node:crypto'
+import { readFileSync, writeFileSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+
+/** `.session-secret` at the project root (this file sits one level down, in src/ or dist/). */
+export const DEV_SECRET_FILE = fileURLToPath(new URL('../.session-secret', import.meta.url))
+
+export function readOrCreateDevSecret (file: string): string {
+  try {
+    const existing = readFileSync(file, 'utf8').trim()
+    if (existing.length >= 32) return existing
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
+  }
+  const secret = randomBytes(48).toString('base64url')
+  // 0600: the secret decrypts every session cookie, so only the owner may read it.
+  writeFileSync(file, secret + '\n', { mode: 0o600 })
+  return secret
+}

@@ -1,0 +1,31 @@
+/**
+ * Not-found and error pages, HTML or JSON as the client asks. They live outside the session's
+ * context, so a 404 never reads or writes the session (and never counts). A 5xx shows no internals.
+ */
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { STATUS_CODES } from 'node:http'
+import { wantsJson } from './negotiate.js'
+
+export function registerErrorPages (app: FastifyInstance, urls: Record<string, string>): void {
+  function sendError (request: FastifyRequest, reply: FastifyReply, statusCode: number, message: string) {
+    const error = STATUS_CODES[statusCode] ?? 'Error'
+    reply.code(statusCode).header('cache-control', 'no-store')
+    if (wantsJson(request) || request.method === 'HEAD') {
+      return reply.send({ statusCode, error, message })
+    }
+    return reply.view('error.hbs', { name: error, statusCode, message, urls })
+  }
+
+  app.setNotFoundHandler((request, reply) =>
+    sendError(request, reply, 404, `There is no page at ${request.method} ${request.url}.`))
+
+  app.setErrorHandler((err: FastifyError, request, reply) => {
+    const statusCode = err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500
+    if (statusCode === 500) {
+      request.log.error({ err }, 'request failed')
+      return sendError(request, reply, 500, 'Something went wrong on our side. It has been logged.')
+    }
+    request.log.info({ statusCode, reason: err.message }, 'request rejected')
+    return sendError(request, reply, statusCode, err.message)
+  })
+}

@@ -1,0 +1,102 @@
+/**
+ * TC39 standard decorators (not `experimentalDecorators`) that say where a view is mounted and
+ * how it renders, in the spirit of Pyramid's `@view_defaults` / `@view_config`. They only record
+ * metadata; `mountViews` reads it once at boot, so no request ever looks it up.
+ */
+import type { SessionAccess } from '../session/types.js'
+
+// Node 20 has no Symbol.metadata, and without it tsc's output passes `context.metadata === undefined`
+// (tsx polyfills it, so the bug only shows in the built app). The well-known symbol is registered
+// globally so every module, and a future Node, agree on it.
+(Symbol as { metadata?: symbol }).metadata ??= Symbol.for('Symbol.metadata')
+
+export type ViewData = Record<string, unknown>
+
+/** What a view class is given: the request's session (a fake one will do in unit tests). */
+export interface ViewRequest {
+  session: SessionAccess
+}
+
+export interface ViewDefaults {
+  /** Template for every view method that names none. */
+  template?: string
+}
+
+export interface ViewConfig {
+  /** Name given to `RouteTable.addRoute`; resolved to a path when mounted. */
+  routeName: string
+  /** Handlebars template under templates/; falls back to the class's `@viewDefaults`. */
+  template?: string
+}
+
+export interface ViewMethod {
+  routeName: string
+  template: string
+  call: (view: object) => ViewData
+}
+
+export interface ViewProperty {
+  name: string
+  read: (view: object) => unknown
+}
+
+interface Recorded {
+  defaults: ViewDefaults
+  methods: Array<ViewConfig & { call: (view: object) => ViewData }>
+  properties: ViewProperty[]
+}
+
+const RECORDED = Symbol('views.recorded')
+
+function recordedIn (metadata: DecoratorMetadataObject): Recorded {
+  if (!Object.hasOwn(metadata, RECORDED)) {
+    metadata[RECORDED] = { defaults: {}, methods: [], properties: [] } satisfies Recorded
+  }
+  return metadata[RECORDED] as Recorded
+}
+
+/** Class decorator: defaults shared by the class's views. */
+export function viewDefaults (defaults: ViewDefaults) {
+  return (_target: abstract new (...args: never[]) => object, context: ClassDecoratorContext) => {
+    recordedIn(context.metadata).defaults = defaults
+  }
+}
+
+/** Method decorator: this method is the view for `routeName`; it returns the page's data. */
+export function viewConfig (config: ViewConfig) {
+  return <This extends object, Data extends ViewData>(
+    method: (this: This) => Data,
+    context: ClassMethodDecoratorContext<This, (this: This) => Data>
+  ) => {
+    recordedIn(context.metadata).methods.push({
+      ...config,
+      call: (view) => method.call(view as This)
+    })
+  }
+}
+
+/**
+ * Getter decorator: the getter's value joins every view's data. Templates get plain values
+ * because Handlebars (since 4.6) refuses to read getters on a class prototype.
+ */
+export function viewProperty<This extends object, Value> (
+  _getter: (this: This) => Value,
+  context: ClassGetterDecoratorContext<This, Value>
+) {
+  recordedIn(context.metadata).properties.push({
+    name: String(context.name),
+    read: (view) => context.access.get(view as This)
+  })
+}
+
+/** The decorated views of a class, templates resolved; throws at boot if one has no template. */
+export function viewsOf (viewClass: abstract new (...args: never[]) => object): { methods: ViewMethod[], properties: ViewProperty[] } {
+  const metadata = viewClass[Symbol.metadata]
+  const recorded = metadata ? recordedIn(metadata) : { defaults: {}, methods: [], properties: [] }
+  const methods = recorded.methods.map(({ routeName, template, call }) => {
+    const resolved = template ?? recorded.defaults.template
+    if (!resolved) throw new Error(`${viewClass.name}: the view for route "${routeName}" has no template`)
+    return { routeName, template: resolved, call }
+  })
+  return { methods, properties: recorded.properties }
+}

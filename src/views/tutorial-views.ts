@@ -1,0 +1,37 @@
+/**
+ * The tutorial's views, after Pyramid's quick tutorial `sessions` step: one class, made per
+ * request, whose methods return plain data and share a `counter` kept in the session.
+ */
+import { viewConfig, viewDefaults, viewProperty, type ViewRequest } from './decorators.js'
+
+@viewDefaults({ template: 'home.hbs' })
+export class TutorialViews {
+  readonly #request: ViewRequest
+  #counter: number | undefined
+
+  constructor (request: ViewRequest) {
+    this.#request = request
+  }
+
+  /** Page requests this browser has made, this one included; counted once however often it is read. */
+  @viewProperty
+  get counter (): number {
+    if (this.#counter === undefined) {
+      const { session } = this.#request
+      const previous = session.get('counter')
+      this.#counter = (Number.isSafeInteger(previous) ? previous as number : 0) + 1
+      session.set('counter', this.#counter)
+    }
+    return this.#counter
+  }
+
+  @viewConfig({ routeName: 'home' })
+  home () {
+    return { name: 'Home View' }
+  }
+
+  @viewConfig({ routeName: 'hello', template: 'hello.hbs' })
+  hello () {
+    return { name: 'Hello View' }
+  }
+}

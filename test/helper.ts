@@ -1,0 +1,77 @@
+/**
+ * Test helpers: settings for a test app, `build(t)` that closes the app after the test, and a
+ * `Browser` that carries its cookies from one `inject` to the next, as a real browser would.
+ */
+import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify'
+import type { Test } from 'tap'
+import { buildApp } from '../src/app.js'
+import type { Settings } from '../src/config.js'
+
+export const SECRET = 'test-secret-0123456789-abcdefghijklmnopqrstuvwxyz'
+export const OTHER_SECRET = 'another-secret-9876543210-zyxwvutsrqponmlkjihgfedcba'
+
+export function testSettings (overrides: Partial<Settings> = {}): Settings {
+  return {
+    host: '127.0.0.1',
+    port: 0,
+    nodeEnv: 'test',
+    logLevel: 'silent',
+    sessionSecrets: [SECRET],
+    sessionSecretSource: 'environment',
+    sessionTimeout: 1200,
+    trustProxy: false,
+    ...overrides
+  }
+}
+
+export async function build (t: Test, overrides: Partial<Settings> = {}): Promise<FastifyInstance> {
+  const app = await buildApp(testSettings(overrides))
+  t.teardown(() => app.close())
+  return app
+}
+
+/** Cookies by name, sent back on every request; a cookie set to expire is forgotten. */
+export class CookieJar {
+  readonly cookies = new Map<string, string>()
+
+  update (res: LightMyRequestResponse): void {
+    for (const cookie of res.cookies as Array<{ name: string, value: string, maxAge?: number, expires?: Date }>) {
+      const expired = cookie.maxAge === 0 || (cookie.expires !== undefined && cookie.expires.getTime() <= Date.now())
+      if (expired) this.cookies.delete(cookie.name)
+      // inject() hands values back URL-decoded; encrypted cookies hold `+ / = ;`, so encode them again.
+      else this.cookies.set(cookie.name, encodeURIComponent(cookie.value))
+    }
+  }
+
+  header (): string | undefined {
+    if (this.cookies.size === 0) return undefined
+    return [...this.cookies].map(([name, value]) => `${name}=${value}`).join('; ')
+  }
+}
+
+/** One browser: its own cookie jar, pointed at an app (which may be swapped for a restarted one). */
+export class Browser {
+  constructor (public app: FastifyInstance, readonly jar = new CookieJar()) {}
+
+  async request (options: InjectOptions): Promise<LightMyRequestResponse> {
+    const cookie = this.jar.header()
+    const headers = { ...(cookie ? { cookie } : {}), ...options.headers }
+    const res = await this.app.inject({ ...options, headers })
+    this.jar.update(res)
+    return res
+  }
+
+  get (url: string, headers: Record<string, string> = {}): Promise<LightMyRequestResponse> {
+    return this.request({ method: 'GET', url, headers })
+  }
+
+  getJson (url: string): Promise<LightMyRequestResponse> {
+    return this.get(url, { accept: 'application/json' })
+  }
+}
+
+/** The number in the page's `<p>Count: N</p>`, or NaN when the page has none. */
+export function countOf (res: LightMyRequestResponse): number {
+  const match = /<p>Count: (\d+)<\/p>/.exec(res.body)
+  return match ? Number(match[1]) : NaN
+}

@@ -1,0 +1,85 @@
+// End to end: the built entry point (`npm start` runs this) as a child process, over real HTTP.
+import t from 'tap'
+import { spawn, type ChildProcess } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { once } from 'node:events'
+import { fileURLToPath } from 'node:url'
+import { SECRET } from './helper.js'
+
+const ENTRY = fileURLToPath(new URL('../dist/server.js', import.meta.url))
+
+interface Running {
+  child: ChildProcess
+  url: string
+  exited: Promise<number | null>
+}
+
+/** Starts dist/server.js on a free port and waits for its "Server listening at" log line. */
+async function startServer (env: Record<string, string>): Promise<Running> {
+  const child = spawn(process.execPath, [ENTRY], {
+    env: { PATH: process.env.PATH, NODE_ENV: 'production', LOG_LEVEL: 'info', HOST: '127.0.0.1', PORT: '0', ...env },
+    stdio: ['ignore', 'pipe', 'pipe']
+  })
+  const exited = once(child, 'exit').then(([code]) => code as number | null)
+  const url = await new Promise<string>((resolve, reject) => {
+    let output = ''
+    child.stdout!.on('data', (chunk: Buffer) => {
+      output += chunk.toString()
+      const match = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(output)
+      if (match) resolve(match[1]!)
+    })
+    child.stderr!.on('data', (chunk: Buffer) => { output += chunk.toString() })
+    exited.then((code) => reject(new Error(`server exited (${code}) before listening:\n${output}`)), reject)
+  })
+  return { child, url, exited }
+}
+
+/** A tiny browser over fetch: one cookie, sent back each time. */
+function fetchWithCookie () {
+  let cookie = ''
+  return async (url: string) => {
+    const res = await fetch(url, { headers: cookie ? { cookie } : {} })
+    const setCookie = res.headers.get('set-cookie')
+    if (setCookie) cookie = setCookie.split(';')[0]!
+    return { status: res.status, body: await res.text(), setCookie }
+  }
+}
+
+t.before(() => {
+  if (!existsSync(ENTRY)) throw new Error('dist/server.js is missing: run `npm run build` (npm test does)')
+})
+
+t.test('the real server counts per browser, survives a restart and stops cleanly on SIGTERM', async (t) => {
+  const browse = fetchWithCookie()
+  let server = await startServer({ SESSION_SECRET: SECRET })
+  t.teardown(() => { server.child.kill('SIGKILL') })
+
+  t.match((await browse(`${server.url}/`)).body, '<p>Count: 1</p>')
+  t.match((await browse(`${server.url}/howdy`)).body, '<p>Count: 2</p>')
+  const health = await fetch(`${server.url}/healthz`)
+  t.same(await health.json(), { status: 'ok' })
+
+  server.child.kill('SIGTERM')
+  t.equal(await server.exited, 0, 'exits 0 after SIGTERM')
+
+  server = await startServer({ SESSION_SECRET: SECRET })
+  const page = await browse(`${server.url}/`)
+  t.equal(page.status, 200)
+  t.match(page.body, '<p>Count: 3</p>', 'the count continues after the restart')
+  server.child.kill('SIGINT')
+  t.equal(await server.exited, 0, 'exits 0 after SIGINT')
+})
+
+t.test('production without SESSION_SECRET: one line naming the variable, exit 1, no stack trace', async (t) => {
+  const child = spawn(process.execPath, [ENTRY], {
+    env: { PATH: process.env.PATH, NODE_ENV: 'production' },
+    stdio: ['ignore', 'pipe', 'pipe']
+  })
+  let stderr = ''
+  child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString() })
+  const [code] = await once(child, 'exit')
+  t.equal(code, 1)
+  t.match(stderr, /^error: SESSION_SECRET is not set\. .*SESSION_SECRET=/)
+  t.equal(stderr.trim().split('\n').length, 1, 'a single line')
+  t.notMatch(stderr, /\n\s+at /, 'no stack trace')
+})
