@@ -4,6 +4,7 @@
  */
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import fastifyAccepts from '@fastify/accepts'
+import fastifyFormbody from '@fastify/formbody'
 import fastifyView from '@fastify/view'
 import handlebars from 'handlebars'
 import { fileURLToPath } from 'node:url'
@@ -13,22 +14,35 @@ import { registerErrorPages } from './errors.js'
 import { RouteTable } from './views/route-table.js'
 import { mountViews } from './views/mount.js'
 import { TutorialViews } from './views/tutorial-views.js'
+import { CartViews } from './views/cart-views.js'
 
 /** templates/ at the project root, from src/ (tsx, tests) and dist/ (built) alike. */
 export const TEMPLATES_DIR = fileURLToPath(new URL('../templates', import.meta.url))
 
+/** The forms here post a few hundred bytes; anything much larger is refused (413) before parsing. */
+export const BODY_LIMIT = 8 * 1024
+
 export async function buildApp (settings: Settings, fastifyOptions: FastifyServerOptions = {}): Promise<FastifyInstance> {
-  const app = Fastify({ logger: { level: settings.logLevel }, trustProxy: settings.trustProxy, ...fastifyOptions })
+  const app = Fastify({
+    logger: { level: settings.logLevel },
+    trustProxy: settings.trustProxy,
+    bodyLimit: BODY_LIMIT,
+    ...fastifyOptions
+  })
 
   const routes = new RouteTable()
     .addRoute('home', '/')
     .addRoute('hello', '/howdy')
+    .addRoute('cart_add', '/cart')
+    .addRoute('cart_clear', '/cart/clear')
+    .addRoute('session_reset', '/session/reset')
 
   await app.register(fastifyAccepts)
   await app.register(fastifyView, {
     engine: { handlebars },
     root: TEMPLATES_DIR,
     layout: 'layout.hbs',
+    options: { partials: { flashes: 'partials/flashes.hbs', cart: 'partials/cart.hbs' } },
     // Compile each template once and keep it, except while editing templates in development.
     production: settings.nodeEnv !== 'development'
   })
@@ -38,8 +52,10 @@ export async function buildApp (settings: Settings, fastifyOptions: FastifyServe
   app.get('/healthz', async () => ({ status: 'ok' }))
 
   await app.register(async function pages (pages) {
+    await pages.register(fastifyFormbody)
     await pages.register(sessionPlugin, settings)
     mountViews(pages, routes, TutorialViews)
+    mountViews(pages, routes, CartViews)
   })
 
   return app

@@ -6,6 +6,12 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { STATUS_CODES } from 'node:http'
 import { wantsJson } from './negotiate.js'
 
+/** Plugin messages a person should not have to decode. */
+const CLEAR_MESSAGES: Record<string, string> = {
+  FST_CSRF_INVALID_TOKEN: 'This form was out of date or did not come from this site, so nothing was changed. Reload the page and try again.',
+  FST_CSRF_MISSING_SECRET: 'This form was out of date or did not come from this site, so nothing was changed. Reload the page and try again.'
+}
+
 export function registerErrorPages (app: FastifyInstance, urls: Record<string, string>): void {
   function sendError (request: FastifyRequest, reply: FastifyReply, statusCode: number, message: string) {
     const error = STATUS_CODES[statusCode] ?? 'Error'
@@ -26,6 +32,6 @@ export function registerErrorPages (app: FastifyInstance, urls: Record<string, s
       return sendError(request, reply, 500, 'Something went wrong on our side. It has been logged.')
     }
     request.log.info({ statusCode, reason: err.message }, 'request rejected')
-    return sendError(request, reply, statusCode, err.message)
+    return sendError(request, reply, statusCode, CLEAR_MESSAGES[err.code] ?? err.message)
   })
 }

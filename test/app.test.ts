@@ -62,8 +62,8 @@ t.test('JSON: the same routes answer the view data when asked', async (t) => {
   const res = await browser.getJson('/')
   t.equal(res.statusCode, 200)
   t.match(res.headers['content-type'], /^application\/json/)
-  t.same(res.json(), { name: 'Home View', counter: 3 })
-  t.same((await browser.getJson('/howdy')).json(), { name: 'Hello View', counter: 4 })
+  t.same(res.json(), { name: 'Home View', counter: 3, cart: [] })
+  t.same((await browser.getJson('/howdy')).json(), { name: 'Hello View', counter: 4, cart: [] })
 })
 
 t.test('pages are never cached and vary by cookie', async (t) => {

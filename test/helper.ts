@@ -6,6 +6,7 @@ import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fas
 import type { Test } from 'tap'
 import { buildApp } from '../src/app.js'
 import type { Settings } from '../src/config.js'
+import type { SessionAccess, SessionData } from '../src/session/index.js'
 
 export const SECRET = 'test-secret-0123456789-abcdefghijklmnopqrstuvwxyz'
 export const OTHER_SECRET = 'another-secret-9876543210-zyxwvutsrqponmlkjihgfedcba'
@@ -49,8 +50,13 @@ export class CookieJar {
   }
 }
 
-/** One browser: its own cookie jar, pointed at an app (which may be swapped for a restarted one). */
+/**
+ * One browser: its own cookie jar, pointed at an app (which may be swapped for a restarted one).
+ * Like a person with a page open, it remembers the CSRF token of the last page it was shown.
+ */
 export class Browser {
+  csrfToken: string | undefined
+
   constructor (public app: FastifyInstance, readonly jar = new CookieJar()) {}
 
   async request (options: InjectOptions): Promise<LightMyRequestResponse> {
@@ -58,7 +64,23 @@ export class Browser {
     const headers = { ...(cookie ? { cookie } : {}), ...options.headers }
     const res = await this.app.inject({ ...options, headers })
     this.jar.update(res)
+    this.csrfToken = csrfTokenOf(res) ?? this.csrfToken
     return res
+  }
+
+  /** Submits a form as a browser does (url-encoded), with the page's CSRF token unless `_csrf` is given. */
+  post (url: string, fields: Readonly<Record<string, string | string[]>> = {}, headers: Record<string, string> = {}): Promise<LightMyRequestResponse> {
+    const body = new URLSearchParams()
+    if (this.csrfToken !== undefined && !('_csrf' in fields)) body.append('_csrf', this.csrfToken)
+    for (const [name, value] of Object.entries(fields)) {
+      for (const one of [value].flat()) body.append(name, one)
+    }
+    return this.request({
+      method: 'POST',
+      url,
+      headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+      payload: body.toString()
+    })
   }
 
   get (url: string, headers: Record<string, string> = {}): Promise<LightMyRequestResponse> {
@@ -68,6 +90,39 @@ export class Browser {
   getJson (url: string): Promise<LightMyRequestResponse> {
     return this.get(url, { accept: 'application/json' })
   }
+}
+
+/** The CSRF token in a page's forms. */
+export function csrfTokenOf (res: LightMyRequestResponse): string | undefined {
+  return /name="_csrf" value="([^"]+)"/.exec(res.body)?.[1]
+}
+
+/** The flash banners on a page, as `category: message` (HTML entities as sent). */
+export function flashesOf (res: LightMyRequestResponse): string[] {
+  return [...res.body.matchAll(/<p class="flash flash-(\w+)">([^<]*)<\/p>/g)].map((m) => `${m[1]}: ${m[2]}`)
+}
+
+/** The items listed in the page's cart. */
+export function cartOf (res: LightMyRequestResponse): string[] {
+  return [...res.body.matchAll(/<li>([^<]*)<\/li>/g)].map((m) => m[1]!)
+}
+
+/** A session kept in a plain object, for unit tests of views; counts writes. */
+export function fakeSession (initial: Partial<SessionData> = {}): SessionAccess & { data: Partial<SessionData>, writes: number } {
+  const fake = {
+    data: { ...initial } as Partial<SessionData>,
+    writes: 0,
+    get<K extends keyof SessionData>(key: K): SessionData[K] | undefined { return fake.data[key] },
+    set<K extends keyof SessionData>(key: K, value: SessionData[K] | undefined) {
+      fake.writes++
+      fake.data[key] = value
+    },
+    async reset () {
+      fake.writes++
+      fake.data = {}
+    }
+  }
+  return fake
 }
 
 /** The number in the page's `<p>Count: N</p>`, or NaN when the page has none. */

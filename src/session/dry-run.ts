@@ -12,6 +12,9 @@ export function dryRunSession (session: SessionAccess): SessionAccess {
     },
     set (key, value) {
       writes[key] = value
+    },
+    async reset () {
+      for (const key of ['counter', 'cart', 'flash', '_csrf'] as const) writes[key] = undefined
     }
   }
 }

@@ -1,45 +1,56 @@
 /**
- * The session: one place that chooses how it is stored and configures its cookie.
- * Today that is an encrypted, authenticated cookie (like Pyramid's SignedCookieSessionFactory,
- * but the browser cannot read it either): the server keeps nothing, so sessions survive restarts.
- * @see https://github.com/fastify/fastify-secure-session
+ * The session: the one module that knows how sessions are stored and how their cookie is set.
+ * Views, flash and CSRF reach the session through `request.appSession` and never learn the mode.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
-import fastifyCookie from '@fastify/cookie'
-import fastifySecureSession from '@fastify/secure-session'
+import fastifyCookie, { type CookieSerializeOptions } from '@fastify/cookie'
+import fastifyFlash from '@fastify/flash'
+import fastifyCsrfProtection from '@fastify/csrf-protection'
 import type { Settings } from '../config.js'
-import { deriveCookieKeys } from './keys.js'
+import { cookieSessionAccess, registerCookieSession } from './cookie-session.js'
 import type { SessionAccess } from './types.js'
 
-export type { SessionAccess, SessionData } from './types.js'
+export type { SessionAccess, SessionData, FlashCategory } from './types.js'
 export { dryRunSession } from './dry-run.js'
 
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** This request's session, whatever the mode. */
+    readonly appSession: SessionAccess
+  }
+}
+
 export const SESSION_COOKIE = 'session'
+
+const COOKIE: CookieSerializeOptions = {
+  path: '/',
+  httpOnly: true,
+  sameSite: 'lax',
+  // 'auto': Secure when the request came over HTTPS, so plain-http development still works.
+  secure: 'auto'
+}
 
 type SessionSettings = Pick<Settings, 'sessionSecrets' | 'sessionTimeout'>
 
 async function sessionPlugin (app: FastifyInstance, settings: SessionSettings) {
   await app.register(fastifyCookie)
-  await app.register(fastifySecureSession, {
-    cookieName: SESSION_COOKIE,
-    // Newest key first: it encrypts; older ones still decrypt, and such cookies are re-issued.
-    key: deriveCookieKeys(settings.sessionSecrets),
-    // Seconds since the last write, checked against a timestamp inside the encrypted payload.
-    expiry: settings.sessionTimeout,
-    cookie: {
-      path: '/',
-      httpOnly: true,
-      sameSite: 'lax',
-      // 'auto': Secure when the request came over HTTPS, so plain-http development still works.
-      secure: 'auto'
+  await registerCookieSession(app, settings, SESSION_COOKIE, COOKIE)
+  const access = cookieSessionAccess
+
+  app.decorateRequest('appSession', {
+    getter (this: FastifyRequest) { return access(this) }
+  })
+  await app.register(fastifyFlash)
+  await app.register(fastifyCsrfProtection, {
+    sessionPlugin: '@fastify/secure-session',
+    // Only a string token counts; a repeated `_csrf` field is simply not a token.
+    getToken: (request: FastifyRequest) => {
+      const fromBody = (request.body as { _csrf?: unknown } | undefined)?._csrf
+      const token = typeof fromBody === 'string' ? fromBody : request.headers['x-csrf-token']
+      return typeof token === 'string' ? token : undefined
     }
   })
 }
 
 export default fp(sessionPlugin, { name: 'app-session', fastify: '5.x' })
-
-/** The current request's session, as the views see it. */
-export function sessionOf (request: FastifyRequest): SessionAccess {
-  return request.session
-}

@@ -1,20 +1,35 @@
 /**
- * What the app keeps in a session, and the small get/set surface the views use.
+ * What the app keeps in a session, and the small surface views use to reach it.
  * Every session mode offers this surface, so views never know where the data lives.
  */
+export const FLASH_CATEGORIES = ['error', 'success', 'info'] as const
+export type FlashCategory = typeof FLASH_CATEGORIES[number]
+
+/** Pending one-time messages by category, in @fastify/flash's format. */
+export type FlashQueue = { [category: string]: string[] }
+
 export interface SessionData {
   /** Page requests this browser has made; see TutorialViews.counter. */
   counter: number
+  /** Item names, in the order they were added. */
+  cart: string[]
+  flash: FlashQueue
+  /** The CSRF secret (@fastify/csrf-protection); tokens in forms are derived from it. */
+  _csrf: string
 }
 
 export interface SessionAccess {
   get<K extends keyof SessionData>(key: K): SessionData[K] | undefined
   set<K extends keyof SessionData>(key: K, value: SessionData[K] | undefined): void
+  /** Throw this session away (counter, cart, everything) and continue in a brand-new one. */
+  reset(): Promise<void>
 }
 
-// Types the plugin's own `request.session.get/set` with the same data.
+// Types the plugins' own `request.session.get/set` with the same data.
 declare module '@fastify/secure-session' {
   interface SessionData {
     counter: number
+    cart: string[]
+    _csrf: string
   }
 }

@@ -3,7 +3,7 @@
  * how it renders, in the spirit of Pyramid's `@view_defaults` / `@view_config`. They only record
  * metadata; `mountViews` reads it once at boot, so no request ever looks it up.
  */
-import type { SessionAccess } from '../session/types.js'
+import type { FlashCategory, SessionAccess } from '../session/types.js'
 
 // Node 20 has no Symbol.metadata, and without it tsc's output passes `context.metadata === undefined`
 // (tsx polyfills it, so the bug only shows in the built app). The well-known symbol is registered
@@ -27,11 +27,30 @@ export interface ViewConfig {
   routeName: string
   /** Handlebars template under templates/; falls back to the class's `@viewDefaults`. */
   template?: string
+  /** The page renders forms, so it is given a CSRF token (`csrfToken`); other pages skip the work. */
+  hasForms?: boolean
+}
+
+/** What a form view decides: a one-time message, and the named route to send the browser to (303). */
+export interface FormOutcome {
+  flash: { category: FlashCategory, message: string }
+  redirectTo: string
+}
+
+export interface FormConfig {
+  routeName: string
+  /** JSON schema of the url-encoded body, checked (400) after the CSRF token and before the view runs. */
+  body?: Record<string, unknown>
+}
+
+export interface FormMethod extends FormConfig {
+  call: (view: object, form: unknown) => FormOutcome | Promise<FormOutcome>
 }
 
 export interface ViewMethod {
   routeName: string
   template: string
+  hasForms: boolean
   call: (view: object) => ViewData
 }
 
@@ -44,13 +63,14 @@ interface Recorded {
   defaults: ViewDefaults
   methods: Array<ViewConfig & { call: (view: object) => ViewData }>
   properties: ViewProperty[]
+  forms: FormMethod[]
 }
 
 const RECORDED = Symbol('views.recorded')
 
 function recordedIn (metadata: DecoratorMetadataObject): Recorded {
   if (!Object.hasOwn(metadata, RECORDED)) {
-    metadata[RECORDED] = { defaults: {}, methods: [], properties: [] } satisfies Recorded
+    metadata[RECORDED] = { defaults: {}, methods: [], properties: [], forms: [] } satisfies Recorded
   }
   return metadata[RECORDED] as Recorded
 }
@@ -75,6 +95,20 @@ export function viewConfig (config: ViewConfig) {
   }
 }
 
+/** Method decorator: this method handles the form POSTed to `routeName`; it gets the parsed body. */
+export function formView (config: FormConfig) {
+  return <This extends object, Form>(
+    method: (this: This, form: Form) => FormOutcome | Promise<FormOutcome>,
+    context: ClassMethodDecoratorContext<This, (this: This, form: Form) => FormOutcome | Promise<FormOutcome>>
+  ) => {
+    recordedIn(context.metadata).forms.push({
+      ...config,
+      // The body schema, checked before the call, is what makes `form` a Form.
+      call: (view, form) => method.call(view as This, form as Form)
+    })
+  }
+}
+
 /**
  * Getter decorator: the getter's value joins every view's data. Templates get plain values
  * because Handlebars (since 4.6) refuses to read getters on a class prototype.
@@ -90,13 +124,13 @@ export function viewProperty<This extends object, Value> (
 }
 
 /** The decorated views of a class, templates resolved; throws at boot if one has no template. */
-export function viewsOf (viewClass: abstract new (...args: never[]) => object): { methods: ViewMethod[], properties: ViewProperty[] } {
+export function viewsOf (viewClass: abstract new (...args: never[]) => object): { methods: ViewMethod[], properties: ViewProperty[], forms: FormMethod[] } {
   const metadata = viewClass[Symbol.metadata]
-  const recorded = metadata ? recordedIn(metadata) : { defaults: {}, methods: [], properties: [] }
-  const methods = recorded.methods.map(({ routeName, template, call }) => {
+  const recorded: Recorded = metadata ? recordedIn(metadata) : { defaults: {}, methods: [], properties: [], forms: [] }
+  const methods = recorded.methods.map(({ routeName, template, hasForms = false, call }) => {
     const resolved = template ?? recorded.defaults.template
     if (!resolved) throw new Error(`${viewClass.name}: the view for route "${routeName}" has no template`)
-    return { routeName, template: resolved, call }
+    return { routeName, template: resolved, hasForms, call }
   })
-  return { methods, properties: recorded.properties }
+  return { methods, properties: recorded.properties, forms: recorded.forms }
 }

@@ -1,17 +1,20 @@
 /**
  * The scan step: wires each decorated view method to its named route. Everything a view must not
- * care about happens here, once: rendering or JSON, HEAD without side effects, caching headers.
+ * care about happens here, once: rendering or JSON, flashes, CSRF, redirects, HEAD without side
+ * effects, caching headers.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { dryRunSession, sessionOf } from '../session/index.js'
+import { dryRunSession } from '../session/index.js'
+import { flashList, pendingFlashCount, type Flash } from '../session/flash-queue.js'
+import type { FlashQueue } from '../session/types.js'
 import { wantsJson } from '../negotiate.js'
 import type { RouteTable } from './route-table.js'
-import { viewsOf, type ViewData, type ViewRequest } from './decorators.js'
+import { viewsOf, type FormMethod, type ViewData, type ViewRequest } from './decorators.js'
 
 export type ViewClass = new (request: ViewRequest) => object
 
 export function mountViews (app: FastifyInstance, routes: RouteTable, ViewClass: ViewClass): void {
-  const { methods, properties } = viewsOf(ViewClass)
+  const { methods, properties, forms } = viewsOf(ViewClass)
   const urls = routes.urls()
 
   for (const view of methods) {
@@ -20,16 +23,52 @@ export function mountViews (app: FastifyInstance, routes: RouteTable, ViewClass:
       method: ['GET', 'HEAD'],
       url: routes.pathFor(view.routeName),
       handler: async (request: FastifyRequest, reply: FastifyReply) => {
-        const session = request.method === 'HEAD' ? dryRunSession(sessionOf(request)) : sessionOf(request)
-        const instance = new ViewClass({ session })
+        const isHead = request.method === 'HEAD'
+        const instance = new ViewClass({ session: isHead ? dryRunSession(request.appSession) : request.appSession })
         const data: ViewData = view.call(instance)
         for (const property of properties) data[property.name] = property.read(instance)
 
         // The page depends on the session cookie: never store it in a shared cache.
         reply.header('cache-control', 'no-store').header('vary', 'Cookie, Accept')
         if (wantsJson(request)) return data
-        return reply.view(view.template, { ...data, urls })
+        return reply.view(view.template, {
+          ...data,
+          urls,
+          // HEAD shows what GET would, but neither consumes the flashes nor creates a CSRF secret
+          // (so its Content-Length leaves out the form's token).
+          flashes: isHead ? flashList(request.appSession.get('flash')) : takeFlashes(request, reply),
+          csrfToken: view.hasForms && !isHead ? reply.generateCsrf() : undefined
+        })
       }
     })
   }
+
+  for (const form of forms) {
+    app.route({
+      method: 'POST',
+      url: routes.pathFor(form.routeName),
+      schema: { body: formBodySchema(form) },
+      // After the body is parsed (the token is in it), before validation and the view: a forged
+      // request is refused with 403 and never reaches the session.
+      preValidation: app.csrfProtection,
+      handler: async (request: FastifyRequest, reply: FastifyReply) => {
+        const instance = new ViewClass({ session: request.appSession })
+        const outcome = await form.call(instance, request.body)
+        request.flash(outcome.flash.category, outcome.flash.message)
+        return reply.header('cache-control', 'no-store').redirect(routes.pathFor(outcome.redirectTo), 303)
+      }
+    })
+  }
+}
+
+/** Every form carries `_csrf`; nothing else beyond what the view declares gets through. */
+function formBodySchema ({ body = {} }: FormMethod) {
+  const properties = (body.properties ?? {}) as Record<string, unknown>
+  return { type: 'object', ...body, properties: { ...properties, _csrf: { type: 'string' } }, additionalProperties: false }
+}
+
+/** Only a page that shows the flashes consumes them; an empty queue is left untouched (no write). */
+function takeFlashes (request: FastifyRequest, reply: FastifyReply): Flash[] {
+  if (pendingFlashCount(request.appSession.get('flash')) === 0) return []
+  return flashList(reply.flash() as FlashQueue)
 }

@@ -2,6 +2,7 @@
  * The tutorial's views, after Pyramid's quick tutorial `sessions` step: one class, made per
  * request, whose methods return plain data and share a `counter` kept in the session.
  */
+import { cartFrom } from '../cart.js'
 import { viewConfig, viewDefaults, viewProperty, type ViewRequest } from './decorators.js'
 
 @viewDefaults({ template: 'home.hbs' })
@@ -25,7 +26,13 @@ export class TutorialViews {
     return this.#counter
   }
 
-  @viewConfig({ routeName: 'home' })
+  /** What this browser has put in its cart (read only: CartViews changes it). */
+  @viewProperty
+  get cart (): string[] {
+    return cartFrom(this.#request.session.get('cart'))
+  }
+
+  @viewConfig({ routeName: 'home', hasForms: true })
   home () {
     return { name: 'Home View' }
   }

@@ -3,13 +3,13 @@ import { viewConfig, viewDefaults, viewProperty, viewsOf } from '../../src/views
 import { RouteTable } from '../../src/views/route-table.js'
 import { TutorialViews } from '../../src/views/tutorial-views.js'
 
-t.test('TutorialViews: each view gets its route and template, the counter is a view property', async (t) => {
+t.test('TutorialViews: each view gets its route and template, counter and cart are view properties', async (t) => {
   const { methods, properties } = viewsOf(TutorialViews)
   t.same(methods.map(({ routeName, template }) => ({ routeName, template })), [
     { routeName: 'home', template: 'home.hbs' },
     { routeName: 'hello', template: 'hello.hbs' }
   ])
-  t.same(properties.map((p) => p.name), ['counter'])
+  t.same(properties.map((p) => p.name), ['counter', 'cart'])
 })
 
 t.test('a view with no template and no class default is refused at boot', async (t) => {

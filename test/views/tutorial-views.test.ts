@@ -1,20 +1,7 @@
 // Unit tier, like the Pyramid tutorial's: the view class with a fake session, no app, no HTTP.
 import t from 'tap'
 import { TutorialViews } from '../../src/views/tutorial-views.js'
-import type { SessionAccess, SessionData } from '../../src/session/index.js'
-
-function fakeSession (initial: Partial<SessionData> = {}): SessionAccess & { data: Partial<SessionData>, writes: number } {
-  const fake = {
-    data: { ...initial },
-    writes: 0,
-    get<K extends keyof SessionData>(key: K) { return fake.data[key] },
-    set<K extends keyof SessionData>(key: K, value: SessionData[K] | undefined) {
-      fake.writes++
-      fake.data[key] = value
-    }
-  }
-  return fake
-}
+import { fakeSession } from '../helper.js'
 
 t.test('home() and hello() return the page names', async (t) => {
   const views = new TutorialViews({ session: fakeSession() })
@@ -54,4 +41,11 @@ t.test('a new view instance (the next request) counts again', async (t) => {
 t.test('a counter that is not a whole number starts again at 1', async (t) => {
   const session = fakeSession({ counter: 'x' as unknown as number })
   t.equal(new TutorialViews({ session }).counter, 1)
+})
+
+t.test('cart is what the session holds, read without writing', async (t) => {
+  const session = fakeSession({ cart: ['apple', 'pear'] })
+  t.same(new TutorialViews({ session }).cart, ['apple', 'pear'])
+  t.same(new TutorialViews({ session: fakeSession() }).cart, [])
+  t.equal(session.writes, 0)
 })

@@ -1,0 +1,45 @@
+// Unit tests for the cart's rules and the flash queue helpers.
+import t from 'tap'
+import { addToCart, cartFrom, MAX_CART_ITEMS } from '../src/cart.js'
+import { flashList, pendingFlashCount, withFlash } from '../src/session/flash-queue.js'
+
+t.test('addToCart trims, appends and never changes the cart it was given', async (t) => {
+  const cart = ['apple']
+  t.same(addToCart(cart, '  pear \n'), { ok: true, item: 'pear', cart: ['apple', 'pear'] })
+  t.same(cart, ['apple'])
+})
+
+t.test('addToCart refuses empty, too long and full, saying why', async (t) => {
+  t.match(addToCart([], undefined), { ok: false, reason: /Type the name of an item/ })
+  t.match(addToCart([], '   '), { ok: false, reason: /Type the name of an item/ })
+  t.match(addToCart([], 'x'.repeat(81)), { ok: false, reason: /at most 80 characters; that one has 81/ })
+  t.match(addToCart([], 'x'.repeat(80)), { ok: true })
+  const full = Array.from({ length: MAX_CART_ITEMS }, (_, i) => `item ${i}`)
+  t.match(addToCart(full, 'one more'), { ok: false, reason: /cart is full: it holds at most 20 items/ })
+})
+
+t.test('item length counts characters as people do, not UTF-16 units', async (t) => {
+  t.match(addToCart([], '🍎'.repeat(80)), { ok: true })
+  t.match(addToCart([], '🍎'.repeat(81)), { ok: false, reason: /that one has 81/ })
+})
+
+t.test('cartFrom accepts only a list of strings', async (t) => {
+  t.same(cartFrom(['a', 'b']), ['a', 'b'])
+  t.same(cartFrom(undefined), [])
+  t.same(cartFrom('a'), [])
+  t.same(cartFrom(['a', 1]), [])
+})
+
+t.test('flash queue: count, queue several, list errors first', async (t) => {
+  t.equal(pendingFlashCount(undefined), 0)
+  t.equal(pendingFlashCount({}), 0)
+  let queue = withFlash(undefined, { category: 'info', message: 'one' })
+  queue = withFlash(queue, { category: 'error', message: 'two' })
+  queue = withFlash(queue, { category: 'info', message: 'three' })
+  t.equal(pendingFlashCount(queue), 3)
+  t.same(flashList(queue), [
+    { category: 'error', message: 'two' },
+    { category: 'info', message: 'one' },
+    { category: 'info', message: 'three' }
+  ])
+})

@@ -1,0 +1,58 @@
+// The 4096-byte cookie limit: an update that would not fit is not sent, the old session stays, the user is told.
+import t from 'tap'
+import { Writable } from 'node:stream'
+import { buildApp } from '../../src/app.js'
+import { MAX_COOKIE_BYTES } from '../../src/session/cookie-budget.js'
+import { Browser, cartOf, countOf, flashesOf, testSettings } from '../helper.js'
+
+/** A pino destination that keeps the parsed log lines. */
+function logCapture () {
+  const lines: Array<Record<string, unknown>> = []
+  const stream = new Writable({
+    write (chunk: Buffer, _encoding, done) {
+      lines.push(JSON.parse(chunk.toString()))
+      done()
+    }
+  })
+  return { lines, stream }
+}
+
+t.test('a cart of long non-ASCII items hits the cookie limit: nothing oversized is sent, nothing lost', async (t) => {
+  const logs = logCapture()
+  const app = await buildApp(testSettings({ logLevel: 'warn' }), { logger: { level: 'warn', stream: logs.stream } })
+  t.teardown(() => app.close())
+  const browser = new Browser(app)
+  await browser.get('/')
+
+  // 80 four-byte characters per item: valid by the cart's rules, ~320 bytes each once encrypted.
+  const item = (n: number) => `${n}`.padEnd(80, '🍎')
+  let accepted = 0
+  let refusal
+  for (let n = 1; n <= 20 && refusal === undefined; n++) {
+    const post = await browser.post('/cart', { item: item(n) })
+    t.equal(post.statusCode, 303)
+    for (const header of [post.headers['set-cookie'] ?? []].flat()) {
+      t.ok(Buffer.byteLength(header) <= MAX_COOKIE_BYTES, `Set-Cookie is ${Buffer.byteLength(header)} bytes`)
+    }
+    const page = await browser.get('/')
+    const flashes = flashesOf(page)
+    if (flashes.some((f) => f.startsWith('error:'))) refusal = { page, flashes }
+    else accepted = n
+  }
+
+  t.ok(refusal, 'the guard refused an update before the cart was full')
+  t.ok(accepted >= 5, `the cart kept ${accepted} items first`)
+  t.same(refusal?.flashes, ['error: That change was not saved: it would have made your session cookie larger than browsers keep (4096 bytes).'])
+  t.same(cartOf(refusal!.page).length, accepted, 'the previous cart is intact')
+  t.equal(countOf(refusal!.page), accepted + 2, 'and so is the counter')
+
+  const warning = logs.lines.find((line) => line.msg === 'session cookie too large; change not saved')
+  t.ok(warning, 'a warning is logged')
+  t.ok((warning?.cookieBytes as number) > MAX_COOKIE_BYTES, `with the size (${String(warning?.cookieBytes)} bytes)`)
+  t.equal(warning?.limit, MAX_COOKIE_BYTES)
+
+  // The browser can go on using its session.
+  const after = await browser.get('/')
+  t.same(flashesOf(after), [])
+  t.equal(cartOf(after).length, accepted)
+})
