@@ -2,9 +2,10 @@
  * Test helpers: settings for a test app, `build(t)` that closes the app after the test, and a
  * `Browser` that carries its cookies from one `inject` to the next, as a real browser would.
  */
-import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify'
+import Fastify, { type FastifyInstance, type InjectOptions, type LightMyRequestResponse } from 'fastify'
 import type { Test } from 'tap'
 import { buildApp } from '../src/app.js'
+import sessionPlugin from '../src/session/index.js'
 import type { Settings } from '../src/config.js'
 import type { SessionAccess, SessionData } from '../src/session/index.js'
 
@@ -29,6 +30,18 @@ export async function build (t: Test, overrides: Partial<Settings> = {}): Promis
   const app = await buildApp(testSettings(overrides))
   t.teardown(() => app.close())
   return app
+}
+
+/** Reads what is inside a browser's encrypted session cookie, as the app with these settings would. */
+export async function sessionReader (t: Test, overrides: Partial<Settings> = {}) {
+  const reader = Fastify()
+  await reader.register(sessionPlugin, testSettings(overrides))
+  await reader.ready()
+  t.teardown(() => reader.close())
+  return (jar: CookieJar) => {
+    const cookie = jar.cookies.get('session')
+    return cookie === undefined ? null : reader.decodeSecureSession(decodeURIComponent(cookie))?.data() ?? null
+  }
 }
 
 /** Cookies by name, sent back on every request; a cookie set to expire is forgotten. */
