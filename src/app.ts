@@ -9,7 +9,7 @@ import fastifyView from '@fastify/view'
 import handlebars from 'handlebars'
 import { fileURLToPath } from 'node:url'
 import type { Settings } from './config.js'
-import sessionPlugin from './session/index.js'
+import sessionPlugin, { openSessionBackend } from './session/index.js'
 import { registerErrorPages } from './errors.js'
 import { RouteTable } from './views/route-table.js'
 import { mountViews } from './views/mount.js'
@@ -48,12 +48,20 @@ export async function buildApp (settings: Settings, fastifyOptions: FastifyServe
   })
   registerErrorPages(app, routes.urls())
 
+  const sessions = await openSessionBackend(settings, app.log)
+  app.addHook('onClose', () => sessions.close())
+  app.log.info({ store: sessions.description }, 'sessions ready')
+
   // Health checks stay outside the pages' context: they never read or write a session.
-  app.get('/healthz', async () => ({ status: 'ok' }))
+  app.get('/healthz', async (_request, reply) => {
+    const health = sessions.health()
+    if (health.ok) return { status: 'ok' }
+    return reply.code(503).send({ status: 'unavailable', reason: health.reason })
+  })
 
   await app.register(async function pages (pages) {
     await pages.register(fastifyFormbody)
-    await pages.register(sessionPlugin, settings)
+    await pages.register(sessionPlugin, { backend: sessions })
     mountViews(pages, routes, TutorialViews)
     mountViews(pages, routes, CartViews)
   })

@@ -8,6 +8,7 @@ import { readOrCreateDevSecret, DEV_SECRET_FILE } from './dev-secret.js'
 
 export const NODE_ENVS = ['development', 'production', 'test'] as const
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
+export const SESSION_STORES = ['cookie', 'memory', 'redis'] as const
 export const MIN_SECRET_LENGTH = 32
 
 export interface Settings {
@@ -23,6 +24,14 @@ export interface Settings {
   sessionTimeout: number
   /** Behind a TLS-terminating proxy: believe X-Forwarded-Proto, so the cookie is marked Secure. */
   trustProxy: boolean
+  /** Where session data lives: in the encrypted cookie, in this process's memory, or in Redis. */
+  sessionStore: typeof SESSION_STORES[number]
+  /** Memory mode: at most this many sessions; the least recently used go first. */
+  sessionStoreMax: number
+  redisUrl: string
+  redisPrefix: string
+  /** Seconds to keep trying to reach Redis at startup; 0 fails at once with a clear message. */
+  redisConnectWait: number
 }
 
 interface RawEnv {
@@ -33,6 +42,11 @@ interface RawEnv {
   SESSION_SECRET?: string
   SESSION_TIMEOUT: number
   TRUST_PROXY: boolean
+  SESSION_STORE: Settings['sessionStore']
+  SESSION_STORE_MAX: number
+  REDIS_URL: string
+  REDIS_PREFIX: string
+  REDIS_CONNECT_WAIT: number
 }
 
 const schema = {
@@ -44,12 +58,22 @@ const schema = {
     LOG_LEVEL: { type: 'string', enum: LOG_LEVELS, default: 'info' },
     SESSION_SECRET: { type: 'string' },
     SESSION_TIMEOUT: { type: 'integer', minimum: 1, default: 1200 },
-    TRUST_PROXY: { type: 'boolean', default: false }
+    TRUST_PROXY: { type: 'boolean', default: false },
+    SESSION_STORE: { type: 'string', enum: SESSION_STORES, default: 'cookie' },
+    SESSION_STORE_MAX: { type: 'integer', minimum: 1, default: 10000 },
+    REDIS_URL: { type: 'string', pattern: '^rediss?://', default: 'redis://127.0.0.1:6379' },
+    REDIS_PREFIX: { type: 'string', default: 'sessions-tutorial:' },
+    REDIS_CONNECT_WAIT: { type: 'number', minimum: 0, default: 0 }
   }
 }
 
-/** A setting is wrong: the message names the variable and the fix, and is meant to be printed as is. */
-export class ConfigError extends Error {
+/** The app cannot start (a setting is wrong, a service is down): the message says what to do, printed as is. */
+export class StartupError extends Error {
+  override name = 'StartupError'
+}
+
+/** A setting is wrong: the message names the variable and the fix. */
+export class ConfigError extends StartupError {
   override name = 'ConfigError'
 }
 
@@ -107,6 +131,11 @@ function settingsFrom (raw: RawEnv, sessionSecrets: string[], sessionSecretSourc
     sessionSecrets,
     sessionSecretSource,
     sessionTimeout: raw.SESSION_TIMEOUT,
-    trustProxy: raw.TRUST_PROXY
+    trustProxy: raw.TRUST_PROXY,
+    sessionStore: raw.SESSION_STORE,
+    sessionStoreMax: raw.SESSION_STORE_MAX,
+    redisUrl: raw.REDIS_URL,
+    redisPrefix: raw.REDIS_PREFIX,
+    redisConnectWait: raw.REDIS_CONNECT_WAIT
   }
 }

@@ -5,6 +5,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { STATUS_CODES } from 'node:http'
 import { wantsJson } from './negotiate.js'
+import { SessionStoreUnavailable } from './session/backend.js'
 
 /** Plugin messages a person should not have to decode. */
 const CLEAR_MESSAGES: Record<string, string> = {
@@ -26,6 +27,10 @@ export function registerErrorPages (app: FastifyInstance, urls: Record<string, s
     sendError(request, reply, 404, `There is no page at ${request.method} ${request.url}.`))
 
   app.setErrorHandler((err: FastifyError, request, reply) => {
+    if (err instanceof SessionStoreUnavailable) {
+      request.log.error({ err }, 'session store unavailable')
+      return sendError(request, reply, 503, err.message)
+    }
     const statusCode = err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500
     if (statusCode === 500) {
       request.log.error({ err }, 'request failed')

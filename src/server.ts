@@ -1,21 +1,22 @@
 /**
  * Entry point: load settings, build the app, listen, and close gracefully on SIGINT/SIGTERM.
- * A settings problem prints one line and exits 1: no stack trace for a configuration mistake.
+ * A startup problem (a setting, an unreachable Redis) prints one line and exits 1: no stack trace.
  */
 import closeWithGrace from 'close-with-grace'
-import { ConfigError, loadSettings, type Settings } from './config.js'
+import type { FastifyInstance } from 'fastify'
+import { loadSettings, StartupError, type Settings } from './config.js'
 import { buildApp } from './app.js'
 
 let settings: Settings
+let app: FastifyInstance
 try {
   settings = loadSettings()
+  app = await buildApp(settings)
 } catch (err) {
-  if (!(err instanceof ConfigError)) throw err
+  if (!(err instanceof StartupError)) throw err
   console.error(`error: ${err.message}`)
   process.exit(1)
 }
-
-const app = await buildApp(settings)
 
 closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {
   if (err) app.log.error({ err }, 'closing after an error')
@@ -23,5 +24,5 @@ closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {
   await app.close()
 })
 
-app.log.info({ nodeEnv: settings.nodeEnv, secrets: settings.sessionSecrets.length, from: settings.sessionSecretSource }, 'session secrets loaded')
+app.log.info({ nodeEnv: settings.nodeEnv, secrets: settings.sessionSecrets.length, from: settings.sessionSecretSource }, 'settings loaded')
 await app.listen({ host: settings.host, port: settings.port })

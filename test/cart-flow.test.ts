@@ -1,180 +1,183 @@
 // Flash messages and the cart through the whole app: POST, 303, GET, with CSRF and a cookie jar.
 import t from 'tap'
 import type { Test } from 'tap'
-import { Browser, build, cartOf, countOf, flashesOf, sessionReader } from './helper.js'
+import { Browser, build as buildCookieApp, cartOf, countOf, flashesOf, sessionReader } from './helper.js'
+import { eachSessionMode, type ModeContext } from './modes.js'
 
-async function browserOnHome (t: Test) {
+async function browserOnHome (t: Test, build: ModeContext['build']) {
   const browser = new Browser(await build(t))
   await browser.get('/')
   return browser
 }
 
-t.test('add an item: 303 to /, the message shows once, the item stays', async (t) => {
-  const browser = await browserOnHome(t)
+eachSessionMode(async (t, { build }) => {
+  t.test('add an item: 303 to /, the message shows once, the item stays', async (t) => {
+    const browser = await browserOnHome(t, build)
 
-  const post = await browser.post('/cart', { item: 'apple' })
-  t.equal(post.statusCode, 303)
-  t.equal(post.headers.location, '/')
+    const post = await browser.post('/cart', { item: 'apple' })
+    t.equal(post.statusCode, 303)
+    t.equal(post.headers.location, '/')
 
-  const next = await browser.get('/')
-  t.same(flashesOf(next), ['success: Added “apple” to your cart.'])
-  t.same(cartOf(next), ['apple'])
-  t.equal(countOf(next), 2, 'the POST itself is not a page view')
+    const next = await browser.get('/')
+    t.same(flashesOf(next), ['success: Added “apple” to your cart.'])
+    t.same(cartOf(next), ['apple'])
+    t.equal(countOf(next), 2, 'the POST itself is not a page view')
 
-  const after = await browser.get('/')
-  t.same(flashesOf(after), [], 'shown once')
-  t.same(cartOf(after), ['apple'])
+    const after = await browser.get('/')
+    t.same(flashesOf(after), [], 'shown once')
+    t.same(cartOf(after), ['apple'])
+  })
+
+  t.test('the flash is shown on whichever page comes next', async (t) => {
+    const browser = await browserOnHome(t, build)
+    await browser.post('/cart', { item: 'pear' })
+    const hello = await browser.get('/howdy')
+    t.same(flashesOf(hello), ['success: Added “pear” to your cart.'])
+    t.same(flashesOf(await browser.get('/')), [])
+  })
+
+  t.test('a pending flash survives a redirect, HEAD, /healthz, a 404 and a JSON request', async (t) => {
+    const browser = await browserOnHome(t, build)
+    await browser.post('/cart', { item: 'plum' })
+    await browser.post('/cart', { item: '' })
+
+    t.equal((await browser.request({ method: 'HEAD', url: '/' })).statusCode, 200)
+    t.equal((await browser.get('/healthz')).statusCode, 200)
+    t.equal((await browser.get('/no-such-page')).statusCode, 404)
+    const json = await browser.getJson('/')
+    t.same(json.json().cart, ['plum'])
+
+    const page = await browser.get('/')
+    t.same(flashesOf(page), ['error: Type the name of an item before adding it.', 'success: Added “plum” to your cart.'], 'several messages queue; errors first')
+  })
+
+  t.test('validation: each rule leaves the cart unchanged and says why', async (t) => {
+    const browser = await browserOnHome(t, build)
+    await browser.post('/cart', { item: 'kept' })
+    await browser.get('/')
+
+    const cases: Array<[string, string]> = [
+      ['', 'error: Type the name of an item before adding it.'],
+      ['   ', 'error: Type the name of an item before adding it.'],
+      ['x'.repeat(81), 'error: An item name can be at most 80 characters; that one has 81.']
+    ]
+    for (const [item, flash] of cases) {
+      const post = await browser.post('/cart', { item })
+      t.equal(post.statusCode, 303)
+      const page = await browser.get('/')
+      t.same(flashesOf(page), [flash], JSON.stringify(item.slice(0, 10)))
+      t.same(cartOf(page), ['kept'])
+    }
+  })
+
+  t.test('the item is trimmed', async (t) => {
+    const browser = await browserOnHome(t, build)
+    await browser.post('/cart', { item: '  fig  ' })
+    t.same(cartOf(await browser.get('/')), ['fig'])
+  })
+
+  t.test('the cart holds at most 20 items', async (t) => {
+    const browser = await browserOnHome(t, build)
+    for (let i = 1; i <= 20; i++) await browser.post('/cart', { item: `item ${i}` })
+    await browser.get('/')
+    await browser.post('/cart', { item: 'item 21' })
+    const page = await browser.get('/')
+    t.equal(cartOf(page).length, 20)
+    t.equal(cartOf(page).at(-1), 'item 20')
+    t.same(flashesOf(page), ['error: Your cart is full: it holds at most 20 items. Clear it to add more.'])
+  })
+
+  t.test('clear empties the cart and says so', async (t) => {
+    const browser = await browserOnHome(t, build)
+    await browser.post('/cart', { item: 'a' })
+    await browser.post('/cart', { item: 'b' })
+    const post = await browser.post('/cart/clear')
+    t.equal(post.statusCode, 303)
+    const page = await browser.get('/')
+    t.same(cartOf(page), [])
+    t.match(page.body, 'Your cart is empty.')
+    t.same(flashesOf(page).at(-1), 'info: Your cart is empty again.')
+  })
+
+  t.test('reset starts a new session: Count 1, empty cart, an info message', async (t) => {
+    const browser = await browserOnHome(t, build)
+    await browser.get('/')
+    await browser.post('/cart', { item: 'a' })
+    const post = await browser.post('/session/reset')
+    t.equal(post.statusCode, 303)
+    t.equal(post.headers.location, '/')
+
+    const page = await browser.get('/')
+    t.equal(countOf(page), 1)
+    t.same(cartOf(page), [])
+    t.same(flashesOf(page), ['info: You are in a new session: the old one, its counter and its cart are gone.'])
+  })
+
+  t.test('CSRF: a POST without a valid token gets 403 and changes nothing', async (t) => {
+    const browser = await browserOnHome(t, build)
+    await browser.post('/cart', { item: 'kept' })
+    const before = browser.jar.header()
+
+    const attempts: Array<[string, Record<string, string | string[]>]> = [
+      ['no token', { _csrf: '', item: 'evil' }],
+      ['wrong token', { _csrf: 'not-a-token', item: 'evil' }],
+      ['token twice', { _csrf: [browser.csrfToken!, browser.csrfToken!], item: 'evil' }]
+    ]
+    for (const [label, fields] of attempts) {
+      for (const url of ['/cart', '/cart/clear', '/session/reset']) {
+        const res = await browser.post(url, { ...fields })
+        t.equal(res.statusCode, 403, `${label} ${url}`)
+        t.notOk(res.headers['set-cookie'], `${label} ${url}: no new cookie`)
+        t.match(res.body, 'This form was out of date or did not come from this site, so nothing was changed.')
+      }
+    }
+    t.equal(browser.jar.header(), before, 'the cookie is the same')
+    const page = await browser.get('/')
+    t.same(cartOf(page), ['kept'])
+    t.equal(countOf(page), 2)
+  })
+
+  t.test('CSRF: a token from another browser\'s session is refused', async (t) => {
+    const app = await build(t)
+    const alice = new Browser(app)
+    const mallory = new Browser(app)
+    await alice.get('/')
+    await mallory.get('/')
+    const res = await alice.post('/cart', { _csrf: mallory.csrfToken!, item: 'evil' })
+    t.equal(res.statusCode, 403)
+  })
+
+  t.test('CSRF: 403 answers JSON when asked', async (t) => {
+    const browser = await browserOnHome(t, build)
+    const res = await browser.post('/cart', { _csrf: 'x', item: 'a' }, { accept: 'application/json' })
+    t.equal(res.statusCode, 403)
+    t.match(res.json(), { statusCode: 403, error: 'Forbidden', message: /nothing was changed/ })
+  })
+
+  t.test('item names are escaped in the list and in the message', async (t) => {
+    const browser = await browserOnHome(t, build)
+    await browser.post('/cart', { item: '<script>alert(1)</script>' })
+    const page = await browser.get('/')
+    t.notMatch(page.body, '<script>alert(1)</script>')
+    t.same(cartOf(page), ['&lt;script&gt;alert(1)&lt;/script&gt;'])
+    t.same(flashesOf(page), ['success: Added “&lt;script&gt;alert(1)&lt;/script&gt;” to your cart.'])
+  })
+
+  t.test('a non-string item is a 400 and the cart is unchanged', async (t) => {
+    const browser = await browserOnHome(t, build)
+    await browser.post('/cart', { item: 'kept' })
+    const res = await browser.post('/cart', { item: ['a', 'b'] })
+    t.equal(res.statusCode, 400)
+    t.same(cartOf(await browser.get('/')), ['kept'])
+  })
 })
 
-t.test('the flash is shown on whichever page comes next', async (t) => {
-  const browser = await browserOnHome(t)
-  await browser.post('/cart', { item: 'pear' })
-  const hello = await browser.get('/howdy')
-  t.same(flashesOf(hello), ['success: Added “pear” to your cart.'])
-  t.same(flashesOf(await browser.get('/')), [])
-})
-
-t.test('a pending flash survives a redirect, HEAD, /healthz, a 404 and a JSON request', async (t) => {
-  const browser = await browserOnHome(t)
-  await browser.post('/cart', { item: 'plum' })
-  await browser.post('/cart', { item: '' })
-
-  t.equal((await browser.request({ method: 'HEAD', url: '/' })).statusCode, 200)
-  t.equal((await browser.get('/healthz')).statusCode, 200)
-  t.equal((await browser.get('/no-such-page')).statusCode, 404)
-  const json = await browser.getJson('/')
-  t.same(json.json().cart, ['plum'])
-
-  const page = await browser.get('/')
-  t.same(flashesOf(page), ['error: Type the name of an item before adding it.', 'success: Added “plum” to your cart.'], 'several messages queue; errors first')
-})
-
-t.test('a page with no pending flash leaves the flash queue alone (no empty write)', async (t) => {
+t.test('cookie sessions: a page with no pending flash leaves the flash queue alone (no empty write)', async (t) => {
   const readSession = await sessionReader(t)
-  const browser = new Browser(await build(t))
+  const browser = new Browser(await buildCookieApp(t))
   await browser.get('/')
   await browser.get('/howdy')
   const session = readSession(browser.jar)
   t.equal(session?.counter, 2, 'the cookie decodes')
   t.notOk(session && 'flash' in session, 'no flash key was written')
-})
-
-t.test('validation: each rule leaves the cart unchanged and says why', async (t) => {
-  const browser = await browserOnHome(t)
-  await browser.post('/cart', { item: 'kept' })
-  await browser.get('/')
-
-  const cases: Array<[string, string]> = [
-    ['', 'error: Type the name of an item before adding it.'],
-    ['   ', 'error: Type the name of an item before adding it.'],
-    ['x'.repeat(81), 'error: An item name can be at most 80 characters; that one has 81.']
-  ]
-  for (const [item, flash] of cases) {
-    const post = await browser.post('/cart', { item })
-    t.equal(post.statusCode, 303)
-    const page = await browser.get('/')
-    t.same(flashesOf(page), [flash], JSON.stringify(item.slice(0, 10)))
-    t.same(cartOf(page), ['kept'])
-  }
-})
-
-t.test('the item is trimmed', async (t) => {
-  const browser = await browserOnHome(t)
-  await browser.post('/cart', { item: '  fig  ' })
-  t.same(cartOf(await browser.get('/')), ['fig'])
-})
-
-t.test('the cart holds at most 20 items', async (t) => {
-  const browser = await browserOnHome(t)
-  for (let i = 1; i <= 20; i++) await browser.post('/cart', { item: `item ${i}` })
-  await browser.get('/')
-  await browser.post('/cart', { item: 'item 21' })
-  const page = await browser.get('/')
-  t.equal(cartOf(page).length, 20)
-  t.equal(cartOf(page).at(-1), 'item 20')
-  t.same(flashesOf(page), ['error: Your cart is full: it holds at most 20 items. Clear it to add more.'])
-})
-
-t.test('clear empties the cart and says so', async (t) => {
-  const browser = await browserOnHome(t)
-  await browser.post('/cart', { item: 'a' })
-  await browser.post('/cart', { item: 'b' })
-  const post = await browser.post('/cart/clear')
-  t.equal(post.statusCode, 303)
-  const page = await browser.get('/')
-  t.same(cartOf(page), [])
-  t.match(page.body, 'Your cart is empty.')
-  t.same(flashesOf(page).at(-1), 'info: Your cart is empty again.')
-})
-
-t.test('reset starts a new session: Count 1, empty cart, an info message', async (t) => {
-  const browser = await browserOnHome(t)
-  await browser.get('/')
-  await browser.post('/cart', { item: 'a' })
-  const post = await browser.post('/session/reset')
-  t.equal(post.statusCode, 303)
-  t.equal(post.headers.location, '/')
-
-  const page = await browser.get('/')
-  t.equal(countOf(page), 1)
-  t.same(cartOf(page), [])
-  t.same(flashesOf(page), ['info: You are in a new session: the old one, its counter and its cart are gone.'])
-})
-
-t.test('CSRF: a POST without a valid token gets 403 and changes nothing', async (t) => {
-  const browser = await browserOnHome(t)
-  await browser.post('/cart', { item: 'kept' })
-  const before = browser.jar.header()
-
-  const attempts: Array<[string, Record<string, string | string[]>]> = [
-    ['no token', { _csrf: '', item: 'evil' }],
-    ['wrong token', { _csrf: 'not-a-token', item: 'evil' }],
-    ['token twice', { _csrf: [browser.csrfToken!, browser.csrfToken!], item: 'evil' }]
-  ]
-  for (const [label, fields] of attempts) {
-    for (const url of ['/cart', '/cart/clear', '/session/reset']) {
-      const res = await browser.post(url, { ...fields })
-      t.equal(res.statusCode, 403, `${label} ${url}`)
-      t.notOk(res.headers['set-cookie'], `${label} ${url}: no new cookie`)
-      t.match(res.body, 'This form was out of date or did not come from this site, so nothing was changed.')
-    }
-  }
-  t.equal(browser.jar.header(), before, 'the cookie is the same')
-  const page = await browser.get('/')
-  t.same(cartOf(page), ['kept'])
-  t.equal(countOf(page), 2)
-})
-
-t.test('CSRF: a token from another browser\'s session is refused', async (t) => {
-  const app = await build(t)
-  const alice = new Browser(app)
-  const mallory = new Browser(app)
-  await alice.get('/')
-  await mallory.get('/')
-  const res = await alice.post('/cart', { _csrf: mallory.csrfToken!, item: 'evil' })
-  t.equal(res.statusCode, 403)
-})
-
-t.test('CSRF: 403 answers JSON when asked', async (t) => {
-  const browser = await browserOnHome(t)
-  const res = await browser.post('/cart', { _csrf: 'x', item: 'a' }, { accept: 'application/json' })
-  t.equal(res.statusCode, 403)
-  t.match(res.json(), { statusCode: 403, error: 'Forbidden', message: /nothing was changed/ })
-})
-
-t.test('item names are escaped in the list and in the message', async (t) => {
-  const browser = await browserOnHome(t)
-  await browser.post('/cart', { item: '<script>alert(1)</script>' })
-  const page = await browser.get('/')
-  t.notMatch(page.body, '<script>alert(1)</script>')
-  t.same(cartOf(page), ['&lt;script&gt;alert(1)&lt;/script&gt;'])
-  t.same(flashesOf(page), ['success: Added “&lt;script&gt;alert(1)&lt;/script&gt;” to your cart.'])
-})
-
-t.test('a non-string item is a 400 and the cart is unchanged', async (t) => {
-  const browser = await browserOnHome(t)
-  await browser.post('/cart', { item: 'kept' })
-  const res = await browser.post('/cart', { item: ['a', 'b'] })
-  t.equal(res.statusCode, 400)
-  t.same(cartOf(await browser.get('/')), ['kept'])
 })

@@ -5,7 +5,7 @@
 import Fastify, { type FastifyInstance, type InjectOptions, type LightMyRequestResponse } from 'fastify'
 import type { Test } from 'tap'
 import { buildApp } from '../src/app.js'
-import sessionPlugin from '../src/session/index.js'
+import sessionPlugin, { openSessionBackend } from '../src/session/index.js'
 import type { Settings } from '../src/config.js'
 import type { SessionAccess, SessionData } from '../src/session/index.js'
 
@@ -22,6 +22,11 @@ export function testSettings (overrides: Partial<Settings> = {}): Settings {
     sessionSecretSource: 'environment',
     sessionTimeout: 1200,
     trustProxy: false,
+    sessionStore: 'cookie',
+    sessionStoreMax: 10000,
+    redisUrl: 'redis://127.0.0.1:6379',
+    redisPrefix: 'sessions-test:',
+    redisConnectWait: 0,
     ...overrides
   }
 }
@@ -35,7 +40,7 @@ export async function build (t: Test, overrides: Partial<Settings> = {}): Promis
 /** Reads what is inside a browser's encrypted session cookie, as the app with these settings would. */
 export async function sessionReader (t: Test, overrides: Partial<Settings> = {}) {
   const reader = Fastify()
-  await reader.register(sessionPlugin, testSettings(overrides))
+  await reader.register(sessionPlugin, { backend: await openSessionBackend(testSettings(overrides), reader.log) })
   await reader.ready()
   t.teardown(() => reader.close())
   return (jar: CookieJar) => {

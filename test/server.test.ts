@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs'
 import { once } from 'node:events'
 import { fileURLToPath } from 'node:url'
 import { SECRET } from './helper.js'
+import { hasRedisServer, REDIS_MISSING, RedisServer } from './redis-server.js'
 
 const ENTRY = fileURLToPath(new URL('../dist/server.js', import.meta.url))
 
@@ -82,4 +83,37 @@ t.test('production without SESSION_SECRET: one line naming the variable, exit 1,
   t.match(stderr, /^error: SESSION_SECRET is not set\. .*SESSION_SECRET=/)
   t.equal(stderr.trim().split('\n').length, 1, 'a single line')
   t.notMatch(stderr, /\n\s+at /, 'no stack trace')
+})
+
+t.test('redis mode: the real server shares the count through Redis and closes its client on SIGTERM', { skip: hasRedisServer() ? false : REDIS_MISSING }, async (t) => {
+  const redis = await RedisServer.start(t)
+  const env = { SESSION_SECRET: SECRET, SESSION_STORE: 'redis', REDIS_URL: redis.url }
+  const browse = fetchWithCookie()
+  const one = await startServer(env)
+  const two = await startServer(env)
+  t.teardown(() => { one.child.kill('SIGKILL'); two.child.kill('SIGKILL') })
+
+  t.match((await browse(`${one.url}/`)).body, '<p>Count: 1</p>')
+  t.match((await browse(`${two.url}/`)).body, '<p>Count: 2</p>')
+  t.match((await browse(`${one.url}/howdy`)).body, '<p>Count: 3</p>')
+
+  one.child.kill('SIGTERM')
+  two.child.kill('SIGTERM')
+  t.equal(await one.exited, 0)
+  t.equal(await two.exited, 0)
+})
+
+t.test('redis mode with Redis down: one line saying what to do, exit 1', { skip: hasRedisServer() ? false : REDIS_MISSING }, async (t) => {
+  const redis = await RedisServer.start(t)
+  await redis.stop()
+  const child = spawn(process.execPath, [ENTRY], {
+    env: { PATH: process.env.PATH, NODE_ENV: 'production', LOG_LEVEL: 'warn', SESSION_SECRET: SECRET, SESSION_STORE: 'redis', REDIS_URL: redis.url },
+    stdio: ['ignore', 'pipe', 'pipe']
+  })
+  let stderr = ''
+  child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString() })
+  const [code] = await once(child, 'exit')
+  t.equal(code, 1)
+  t.match(stderr, /^error: cannot reach Redis at redis:\/\/127\.0\.0\.1:\d+.*REDIS_CONNECT_WAIT/)
+  t.equal(stderr.trim().split('\n').length, 1, 'a single line')
 })

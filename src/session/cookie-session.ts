@@ -1,42 +1,50 @@
 /**
- * Cookie mode: the whole session is encrypted and authenticated (libsodium secretbox) into the
- * cookie, like Pyramid's SignedCookieSessionFactory but unreadable by the browser too. The server
- * keeps nothing, so sessions survive restarts and any process with the secret can read them.
+ * Cookie mode (the default): the whole session is encrypted and authenticated (libsodium
+ * secretbox) into the cookie, like Pyramid's SignedCookieSessionFactory but unreadable by the
+ * browser too. The server keeps nothing, so sessions survive restarts and any process with the
+ * secret can read them.
  * @see https://github.com/fastify/fastify-secure-session
  */
-import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { CookieSerializeOptions } from '@fastify/cookie'
 import fastifySecureSession from '@fastify/secure-session'
 import type { Settings } from '../config.js'
+import type { SessionBackend } from './backend.js'
 import { addCookieBudget } from './cookie-budget.js'
 import { deriveCookieKeys } from './keys.js'
-import type { SessionAccess } from './types.js'
 
-export async function registerCookieSession (
-  app: FastifyInstance,
+export function cookieSessionBackend (
   settings: Pick<Settings, 'sessionSecrets' | 'sessionTimeout'>,
   cookieName: string,
   cookie: CookieSerializeOptions
-): Promise<void> {
-  // Before the plugin's own onSend hook (hooks run in the order they are added).
-  addCookieBudget(app, cookieName, cookie)
-  await app.register(fastifySecureSession, {
-    cookieName,
-    // Newest key first: it encrypts; older ones still decrypt, and such cookies are re-issued.
-    key: deriveCookieKeys(settings.sessionSecrets),
-    // Seconds since the last write, checked against a timestamp inside the encrypted payload.
-    expiry: settings.sessionTimeout,
-    cookie
-  })
-}
-
-export function cookieSessionAccess (request: FastifyRequest): SessionAccess {
-  const session = request.session
+): SessionBackend {
+  // Derived once here, not per app context or request.
+  const key = deriveCookieKeys(settings.sessionSecrets)
   return {
-    get: (key) => session.get(key),
-    set: (key, value) => session.set(key, value),
-    // Empties the data and re-encrypts under a fresh nonce; the old cookie stays valid until it
-    // expires, since nothing on the server remembers it (see the README's security notes).
-    reset: async () => session.regenerate()
+    description: 'encrypted cookie',
+    sessionPlugin: '@fastify/secure-session',
+    async register (app) {
+      // Before the plugin's own onSend hook (hooks run in the order they are added).
+      addCookieBudget(app, cookieName, cookie)
+      await app.register(fastifySecureSession, {
+        cookieName,
+        // Newest key first: it encrypts; older ones still decrypt, and such cookies are re-issued.
+        key,
+        // Seconds since the last write, checked against a timestamp inside the encrypted payload.
+        expiry: settings.sessionTimeout,
+        cookie
+      })
+    },
+    access (request) {
+      const session = request.session
+      return {
+        get: (key) => session.get(key),
+        set: (key, value) => session.set(key, value),
+        // Empties the data and re-encrypts under a fresh nonce. The old cookie stays valid until
+        // it expires, since nothing on the server remembers it (see the README's security notes).
+        reset: async () => session.regenerate()
+      }
+    },
+    health: () => ({ ok: true }),
+    close: async () => {}
   }
 }

@@ -1,17 +1,24 @@
 /**
  * The session: the one module that knows how sessions are stored and how their cookie is set.
- * Views, flash and CSRF reach the session through `request.appSession` and never learn the mode.
+ * `openSessionBackend` picks the mode from the settings (and connects to Redis if asked);
+ * the plugin registers it with cookies, flash and CSRF. Views, flash and CSRF reach the session
+ * through `request.appSession` and never learn the mode.
  */
-import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { FastifyBaseLogger, FastifyInstance, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import fastifyCookie, { type CookieSerializeOptions } from '@fastify/cookie'
 import fastifyFlash from '@fastify/flash'
 import fastifyCsrfProtection from '@fastify/csrf-protection'
 import type { Settings } from '../config.js'
-import { cookieSessionAccess, registerCookieSession } from './cookie-session.js'
+import type { SessionBackend } from './backend.js'
+import { cookieSessionBackend } from './cookie-session.js'
+import { BoundedMemoryStore } from './memory-store.js'
+import { connectRedisStore } from './redis-store.js'
+import { storeSessionBackend } from './store-session.js'
 import type { SessionAccess } from './types.js'
 
 export type { SessionAccess, SessionData, FlashCategory } from './types.js'
+export type { SessionBackend, Health } from './backend.js'
 export { dryRunSession } from './dry-run.js'
 
 declare module 'fastify' {
@@ -28,22 +35,39 @@ const COOKIE: CookieSerializeOptions = {
   httpOnly: true,
   sameSite: 'lax',
   // 'auto': Secure when the request came over HTTPS, so plain-http development still works.
+  // (@fastify/session's default, `true`, would silently set no cookie at all over http.)
   secure: 'auto'
 }
 
-type SessionSettings = Pick<Settings, 'sessionSecrets' | 'sessionTimeout'>
+export type SessionSettings = Pick<Settings,
+  'sessionStore' | 'sessionSecrets' | 'sessionTimeout' | 'sessionStoreMax' |
+  'redisUrl' | 'redisPrefix' | 'redisConnectWait'>
 
-async function sessionPlugin (app: FastifyInstance, settings: SessionSettings) {
+export async function openSessionBackend (settings: SessionSettings, log: FastifyBaseLogger): Promise<SessionBackend> {
+  switch (settings.sessionStore) {
+    case 'cookie':
+      return cookieSessionBackend(settings, SESSION_COOKIE, COOKIE)
+    case 'memory':
+      return storeSessionBackend(settings, SESSION_COOKIE, COOKIE, {
+        description: 'memory',
+        store: new BoundedMemoryStore({ max: settings.sessionStoreMax, ttlSeconds: settings.sessionTimeout }),
+        health: () => ({ ok: true }),
+        close: async () => {}
+      })
+    case 'redis':
+      return storeSessionBackend(settings, SESSION_COOKIE, COOKIE, await connectRedisStore(settings, log))
+  }
+}
+
+async function sessionPlugin (app: FastifyInstance, { backend }: { backend: SessionBackend }) {
   await app.register(fastifyCookie)
-  await registerCookieSession(app, settings, SESSION_COOKIE, COOKIE)
-  const access = cookieSessionAccess
-
+  await backend.register(app)
   app.decorateRequest('appSession', {
-    getter (this: FastifyRequest) { return access(this) }
+    getter (this: FastifyRequest) { return backend.access(this) }
   })
   await app.register(fastifyFlash)
   await app.register(fastifyCsrfProtection, {
-    sessionPlugin: '@fastify/secure-session',
+    sessionPlugin: backend.sessionPlugin,
     // Only a string token counts; a repeated `_csrf` field is simply not a token.
     getToken: (request: FastifyRequest) => {
       const fromBody = (request.body as { _csrf?: unknown } | undefined)?._csrf

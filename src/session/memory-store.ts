@@ -1,0 +1,40 @@
+/**
+ * A bounded in-process session store: at most `max` sessions (least recently used evicted) and
+ * none older than the idle timeout. @fastify/session's default store is an unbounded Map, so a
+ * flood of cookieless requests would grow it without limit.
+ * Sessions are kept as JSON, as Redis keeps them, so a request's changes reach the store only
+ * when the plugin saves them.
+ * @see https://github.com/isaacs/node-lru-cache
+ */
+import type { Session } from 'fastify'
+import type { SessionStore } from '@fastify/session'
+import { LRUCache } from 'lru-cache'
+
+type Callback<T = void> = (err?: unknown, result?: T) => void
+
+export class BoundedMemoryStore implements SessionStore {
+  readonly #sessions: LRUCache<string, string>
+
+  constructor ({ max, ttlSeconds }: { max: number, ttlSeconds: number }) {
+    this.#sessions = new LRUCache({ max, ttl: ttlSeconds * 1000 })
+  }
+
+  get size (): number {
+    return this.#sessions.size
+  }
+
+  set (sessionId: string, session: Session, callback: Callback): void {
+    this.#sessions.set(sessionId, JSON.stringify(session))
+    callback()
+  }
+
+  get (sessionId: string, callback: Callback<Session | null>): void {
+    const json = this.#sessions.get(sessionId)
+    callback(null, json === undefined ? null : JSON.parse(json) as Session)
+  }
+
+  destroy (sessionId: string, callback: Callback): void {
+    this.#sessions.delete(sessionId)
+    callback()
+  }
+}

@@ -1,0 +1,104 @@
+/**
+ * Redis mode: sessions in Redis through connect-redis (with the `redis` client; ioredis does not
+ * work with connect-redis), one key per session under a prefix, TTL = the idle timeout. Several app
+ * processes pointed at one Redis share sessions, and sessions outlive app restarts.
+ * While Redis is unreachable, session requests fail fast with a 503 (no offline queue, so nothing
+ * hangs), /healthz says why, and the client keeps reconnecting by itself.
+ * @see https://github.com/tj/connect-redis
+ */
+import type { FastifyBaseLogger } from 'fastify'
+import type { SessionStore } from '@fastify/session'
+import { RedisStore } from 'connect-redis'
+import { createClient } from 'redis'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { StartupError, type Settings } from '../config.js'
+import { SessionStoreUnavailable, type Health } from './backend.js'
+import type { StoreBackendParts } from './store-session.js'
+
+type Callback = (err?: unknown, result?: unknown) => void
+
+/** The URL without a password, for messages and logs. */
+export function redactUrl (url: string): string {
+  try {
+    const parsed = new URL(url)
+    if (parsed.password) parsed.password = '***'
+    return parsed.toString()
+  } catch {
+    return '(unparsable REDIS_URL)'
+  }
+}
+
+export async function connectRedisStore (
+  settings: Pick<Settings, 'redisUrl' | 'redisPrefix' | 'redisConnectWait' | 'sessionTimeout'>,
+  log: FastifyBaseLogger
+): Promise<StoreBackendParts> {
+  const where = redactUrl(settings.redisUrl)
+  const client = createClient({
+    url: settings.redisUrl,
+    // Fail commands at once while disconnected instead of queueing them: a 503 now beats a hung request.
+    disableOfflineQueue: true,
+    socket: {
+      connectTimeout: 2000,
+      // Keep trying forever, backing off to one attempt every 2 s, so the app recovers by itself.
+      reconnectStrategy: (retries: number) => Math.min(100 * 2 ** retries, 2000)
+    }
+  })
+
+  // Log the transitions, not every failed reconnect attempt.
+  let down = false
+  client.on('error', (err: Error) => {
+    if (!down) log.error({ err, redis: where }, 'redis: connection lost; session requests answer 503 until it is back')
+    down = true
+  })
+  client.on('ready', () => {
+    if (down) log.info({ redis: where }, 'redis: connection restored')
+    down = false
+  })
+
+  try {
+    await firstConnection(client, settings.redisConnectWait)
+  } catch (err) {
+    client.destroy()
+    throw new StartupError(
+      `cannot reach Redis at ${where} (${(err as Error).message}). Start Redis or correct REDIS_URL; ` +
+      'to wait for it instead, set REDIS_CONNECT_WAIT to a number of seconds.'
+    )
+  }
+  log.info({ redis: where, prefix: settings.redisPrefix }, 'redis: connected')
+
+  // connect-redis types its client loosely against an older generic signature; the client is the right one.
+  const redisStore = new RedisStore({ client: client as never, prefix: settings.redisPrefix, ttl: settings.sessionTimeout })
+  return {
+    description: 'redis',
+    store: storeAnswering503(redisStore),
+    health: (): Health => client.isReady ? { ok: true } : { ok: false, reason: `the session store (Redis at ${where}) cannot be reached` },
+    close: async () => {
+      if (client.isReady) await client.close()
+      else client.destroy()
+    }
+  }
+}
+
+/** Connected, or the first connection error (waitSeconds = 0) / a timeout (waitSeconds > 0). */
+async function firstConnection (
+  client: { connect (): Promise<unknown>, once (event: 'error', listener: (err: Error) => void): unknown },
+  waitSeconds: number
+): Promise<void> {
+  const connected = client.connect()
+  // Once the race is decided, the loser's rejection has nobody listening: keep it quiet.
+  connected.catch(() => {})
+  const giveUp = waitSeconds === 0
+    ? new Promise<never>((_resolve, reject) => client.once('error', reject))
+    : sleep(waitSeconds * 1000).then(() => { throw new Error(`not reachable within REDIS_CONNECT_WAIT=${waitSeconds}s`) })
+  await Promise.race([connected, giveUp])
+}
+
+/** The store's errors become SessionStoreUnavailable, which the error page answers with 503. */
+function storeAnswering503 (store: RedisStore): SessionStore {
+  const wrap = (callback: Callback): Callback => (err, result) => callback(err ? new SessionStoreUnavailable(err) : undefined, result)
+  return {
+    get: (sessionId, callback) => { store.get(sessionId, wrap(callback as Callback)) },
+    set: (sessionId, session, callback) => { store.set(sessionId, session as never, wrap(callback as Callback)) },
+    destroy: (sessionId, callback) => { store.destroy(sessionId, wrap(callback as Callback)) }
+  }
+}

@@ -1,0 +1,75 @@
+/**
+ * Store modes (memory, Redis): the cookie holds only a signed session id and the data lives on
+ * the server, so sessions can be large, revoked, or shared by several processes.
+ * @see https://github.com/fastify/session
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import { Signer, type CookieSerializeOptions } from '@fastify/cookie'
+import fastifySession, { type FastifySessionObject, type SessionStore } from '@fastify/session'
+import type { Settings } from '../config.js'
+import type { Health, SessionBackend } from './backend.js'
+import { deriveSigningKeys } from './keys.js'
+import type { SessionAccess, SessionData } from './types.js'
+
+/** Both session plugins declare `request.session`; in store mode it is @fastify/session's. */
+function storeSessionOf (request: FastifyRequest): FastifySessionObject {
+  return request.session as unknown as FastifySessionObject
+}
+
+/** The app's data sits on the session object as plain properties (that is what gets stored). */
+function dataOf (request: FastifyRequest): Partial<SessionData> {
+  return request.session as unknown as Partial<SessionData>
+}
+
+export interface StoreBackendParts {
+  description: string
+  store: SessionStore
+  health: () => Health
+  close: () => Promise<void>
+}
+
+export function storeSessionBackend (
+  settings: Pick<Settings, 'sessionSecrets'>,
+  cookieName: string,
+  cookie: CookieSerializeOptions,
+  { description, store, health, close }: StoreBackendParts
+): SessionBackend {
+  // Newest key first: it signs; older ones still verify.
+  const signer = new Signer(deriveSigningKeys(settings.sessionSecrets))
+
+  return {
+    description,
+    sessionPlugin: '@fastify/session',
+    health,
+    close,
+    async register (app: FastifyInstance) {
+      // An id signed with an older key is only re-issued by the plugin when the session changed;
+      // otherwise it would clear the cookie. Save it, so it is re-signed with the newest key instead.
+      app.addHook('onSend', async (request) => {
+        const presented = request.cookies[cookieName]
+        const session = storeSessionOf(request)
+        if (!presented || !session?.sessionId || presented === session.encryptedSessionId || session.isModified()) return
+        if (signer.unsign(presented).value === session.sessionId) await session.save()
+      })
+      await app.register(fastifySession, {
+        secret: signer,
+        cookieName,
+        cookie: { ...cookie },
+        store,
+        // A session reaches the store only when something was written to it (a cookieless
+        // request that writes nothing stores nothing), and an unchanged one is not re-saved.
+        saveUninitialized: false,
+        rolling: false
+      })
+    },
+    access (request): SessionAccess {
+      // Read request.session each time: reset() replaces it with a new session object.
+      return {
+        get: (key) => dataOf(request)[key],
+        set: (key, value) => { dataOf(request)[key] = value },
+        // Destroys the old entry in the store and issues a new id.
+        reset: () => storeSessionOf(request).regenerate()
+      }
+    }
+  }
+}

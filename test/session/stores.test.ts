@@ -1,0 +1,165 @@
+// The server-side stores: bounded memory, Redis (a real redis-server), and sharing between processes.
+import t, { type Test } from 'tap'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { createClient } from 'redis'
+import { buildApp } from '../../src/app.js'
+import { StartupError } from '../../src/config.js'
+import { BoundedMemoryStore } from '../../src/session/memory-store.js'
+import { Browser, build, countOf, testSettings } from '../helper.js'
+import { hasRedisServer, REDIS_MISSING, RedisServer } from '../redis-server.js'
+
+const noRedis = hasRedisServer() ? false : REDIS_MISSING
+
+async function redisClient (t: Test, server: RedisServer) {
+  const client = createClient({ url: server.url })
+  await client.connect()
+  t.teardown(() => client.destroy())
+  return client
+}
+
+t.test('BoundedMemoryStore keeps at most `max` sessions and forgets them after the idle timeout', async (t) => {
+  const store = new BoundedMemoryStore({ max: 100, ttlSeconds: 1 })
+  const noop = () => {}
+  for (let i = 0; i < 1000; i++) store.set(`id-${i}`, { counter: i } as never, noop)
+  t.equal(store.size, 100)
+  store.get('id-999', (_err, session) => t.match(session, { counter: 999 }))
+  store.get('id-0', (_err, session) => t.equal(session, null, 'the oldest were evicted'))
+  await sleep(1100)
+  store.get('id-999', (_err, session) => t.equal(session, null, 'expired'))
+})
+
+t.test('memory: a cookieless flood stays within SESSION_STORE_MAX, evicting the least recently used', async (t) => {
+  const app = await build(t, { sessionStore: 'memory', sessionStoreMax: 50 })
+  const early = new Browser(app)
+  const regular = new Browser(app)
+  await early.get('/')
+  await regular.get('/')
+
+  for (let i = 0; i < 200; i++) {
+    const res = await app.inject('/')
+    t.equal(res.statusCode, 200)
+    if (i % 40 === 0) await regular.get('/')
+  }
+  t.equal(countOf(await regular.get('/')), 7, 'a session in use survives the flood')
+  t.equal(countOf(await early.get('/')), 1, 'an idle one was evicted once the store was full')
+})
+
+t.test('store modes write nothing for requests that change nothing', { skip: noRedis }, async (t) => {
+  const redis = await RedisServer.start(t)
+  const client = await redisClient(t, redis)
+  const app = await build(t, { sessionStore: 'redis', redisUrl: redis.url })
+
+  for (const request of [
+    { method: 'HEAD' as const, url: '/' },
+    { method: 'GET' as const, url: '/healthz' },
+    { method: 'GET' as const, url: '/nowhere' },
+    { method: 'POST' as const, url: '/cart', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: 'item=x' }
+  ]) {
+    const res = await app.inject(request)
+    t.notOk(res.headers['set-cookie'], `${request.method} ${request.url}: no cookie`)
+  }
+  t.equal(await client.dbSize(), 0, 'no session stored')
+  await app.inject('/')
+  t.equal(await client.dbSize(), 1, 'a page view stores one')
+})
+
+t.test('redis: two app processes on one Redis share sessions', { skip: noRedis }, async (t) => {
+  const redis = await RedisServer.start(t)
+  const one = await build(t, { sessionStore: 'redis', redisUrl: redis.url })
+  const two = await build(t, { sessionStore: 'redis', redisUrl: redis.url })
+  const browser = new Browser(one)
+  for (let n = 1; n <= 6; n++) {
+    browser.app = n % 2 ? one : two
+    t.equal(countOf(await browser.get(n % 3 ? '/' : '/howdy')), n)
+  }
+})
+
+t.test('cookie: two app processes sharing a secret share sessions', async (t) => {
+  const one = await build(t)
+  const two = await build(t)
+  const browser = new Browser(one)
+  for (let n = 1; n <= 6; n++) {
+    browser.app = n % 2 ? one : two
+    t.equal(countOf(await browser.get('/')), n)
+  }
+})
+
+t.test('redis: session keys live under the prefix with the idle timeout as TTL; reset deletes the old key', { skip: noRedis }, async (t) => {
+  const redis = await RedisServer.start(t)
+  const client = await redisClient(t, redis)
+  const browser = new Browser(await build(t, { sessionStore: 'redis', redisUrl: redis.url, redisPrefix: 'app-a:', sessionTimeout: 300 }))
+  await browser.get('/')
+  const before = await client.keys('app-a:*')
+  t.equal(before.length, 1)
+  const ttl = await client.ttl(before[0]!)
+  t.ok(ttl > 290 && ttl <= 300, `TTL ${ttl}s`)
+
+  await browser.post('/session/reset')
+  const after = await client.keys('app-a:*')
+  t.equal(after.length, 1, 'one session: the new one')
+  t.not(after[0], before[0], 'under a new id; the old key is gone')
+  t.equal(await client.exists(before[0]!), 0)
+
+  // Replaying the old cookie does not bring the old session back.
+  const replay = new Browser(browser.app)
+  replay.jar.cookies.set('session', encodeURIComponent(`${before[0]!.slice('app-a:'.length)}`))
+  t.equal(countOf(await replay.get('/')), 1)
+})
+
+t.test('redis: while Redis is down pages answer 503 and /healthz says why; it recovers by itself', { skip: noRedis }, async (t) => {
+  const redis = await RedisServer.start(t)
+  const app = await build(t, { sessionStore: 'redis', redisUrl: redis.url })
+  const browser = new Browser(app)
+  await browser.get('/')
+  t.same((await browser.get('/healthz')).json(), { status: 'ok' })
+
+  await redis.stop()
+  await sleep(100)
+  const page = await browser.get('/')
+  t.equal(page.statusCode, 503)
+  t.match(page.body, 'Sessions are unavailable for a moment')
+  t.notMatch(page.body, /ECONNREFUSED|Error:|at /, 'no internals')
+  const json = await browser.getJson('/howdy')
+  t.equal(json.statusCode, 503)
+  t.match(json.json(), { statusCode: 503, error: 'Service Unavailable' })
+  const health = await browser.get('/healthz')
+  t.equal(health.statusCode, 503)
+  t.match(health.json(), { status: 'unavailable', reason: /Redis at redis:\/\/127\.0\.0\.1:\d+.* cannot be reached/ })
+
+  await redis.start()
+  // The client retries at least every 2 s.
+  let healthy = false
+  for (let i = 0; i < 50 && !healthy; i++) {
+    await sleep(100)
+    healthy = (await browser.get('/healthz')).statusCode === 200
+  }
+  t.ok(healthy, '/healthz is ok again')
+  const back = await browser.get('/')
+  t.equal(back.statusCode, 200)
+  t.equal(countOf(back), 1, 'this Redis kept no data (no persistence in the test), so a fresh session')
+  t.equal(countOf(await browser.get('/')), 2)
+})
+
+t.test('redis: startup with Redis down fails fast with a clear message', { skip: noRedis }, async (t) => {
+  const redis = await RedisServer.start(t)
+  await redis.stop()
+  const err = await buildApp(testSettings({ sessionStore: 'redis', redisUrl: redis.url })).catch((e: unknown) => e)
+  t.ok(err instanceof StartupError)
+  t.match((err as Error).message, /^cannot reach Redis at redis:\/\/127\.0\.0\.1:\d+\/? \(.*\)\. Start Redis or correct REDIS_URL; to wait for it instead, set REDIS_CONNECT_WAIT/)
+})
+
+t.test('redis: with REDIS_CONNECT_WAIT the app waits for Redis to come up', { skip: noRedis }, async (t) => {
+  const redis = await RedisServer.start(t)
+  await redis.stop()
+  const building = buildApp(testSettings({ sessionStore: 'redis', redisUrl: redis.url, redisConnectWait: 10 }))
+  await sleep(500)
+  await redis.start()
+  const app = await building
+  t.teardown(() => app.close())
+  t.equal(countOf(await app.inject('/')), 1)
+})
+
+t.test('redis: the password never appears in messages', async (t) => {
+  const { redactUrl } = await import('../../src/session/redis-store.js')
+  t.equal(redactUrl('redis://user:hunter2@example:6379/0'), 'redis://user:***@example:6379/0')
+})
