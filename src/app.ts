@@ -2,9 +2,10 @@
  * The configurator: builds the Fastify instance from settings, registers the plugins, names the
  * routes and mounts the view classes. It never listens; src/server.ts does.
  */
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import Fastify, { type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from 'fastify'
 import fastifyAccepts from '@fastify/accepts'
 import fastifyFormbody from '@fastify/formbody'
+import fastifyStatic from '@fastify/static'
 import fastifyView from '@fastify/view'
 import handlebars from 'handlebars'
 import { fileURLToPath } from 'node:url'
@@ -15,9 +16,11 @@ import { RouteTable } from './views/route-table.js'
 import { mountViews } from './views/mount.js'
 import { TutorialViews } from './views/tutorial-views.js'
 import { CartViews } from './views/cart-views.js'
+import { aboutPanel, sessionInfo, sessionInfoSchema } from './session-info.js'
 
-/** templates/ at the project root, from src/ (tsx, tests) and dist/ (built) alike. */
+/** templates/ and public/ at the project root, from src/ (tsx, tests) and dist/ (built) alike. */
 export const TEMPLATES_DIR = fileURLToPath(new URL('../templates', import.meta.url))
+export const PUBLIC_DIR = fileURLToPath(new URL('../public', import.meta.url))
 
 /** The forms here post a few hundred bytes; anything much larger is refused (413) before parsing. */
 export const BODY_LIMIT = 8 * 1024
@@ -36,17 +39,21 @@ export async function buildApp (settings: Settings, fastifyOptions: FastifyServe
     .addRoute('cart_add', '/cart')
     .addRoute('cart_clear', '/cart/clear')
     .addRoute('session_reset', '/session/reset')
+    .addRoute('session_info', '/session')
+  const nav = [{ routeName: 'home', label: 'Home' }, { routeName: 'hello', label: 'Howdy' }]
 
   await app.register(fastifyAccepts)
   await app.register(fastifyView, {
     engine: { handlebars },
     root: TEMPLATES_DIR,
     layout: 'layout.hbs',
-    options: { partials: { flashes: 'partials/flashes.hbs', cart: 'partials/cart.hbs' } },
+    options: { partials: { flashes: 'partials/flashes.hbs', cart: 'partials/cart.hbs', about: 'partials/about.hbs' } },
     // Compile each template once and keep it, except while editing templates in development.
     production: settings.nodeEnv !== 'development'
   })
-  registerErrorPages(app, routes.urls())
+  registerErrorPages(app, routes, nav)
+  // The stylesheet: no session, cached by browsers for a day (revalidated with its ETag after).
+  await app.register(fastifyStatic, { root: PUBLIC_DIR, prefix: '/static/', maxAge: '1d' })
 
   const sessions = await openSessionBackend(settings, app.log)
   app.addHook('onClose', () => sessions.close())
@@ -62,8 +69,17 @@ export async function buildApp (settings: Settings, fastifyOptions: FastifyServe
   await app.register(async function pages (pages) {
     await pages.register(fastifyFormbody)
     await pages.register(sessionPlugin, { backend: sessions })
-    mountViews(pages, routes, TutorialViews)
+    const about = (request: FastifyRequest) => sessionInfo(request, settings.sessionStore, settings.sessionTimeout)
+    mountViews(pages, routes, TutorialViews, { nav, pageContext: (request) => ({ about: aboutPanel(about(request)) }) })
     mountViews(pages, routes, CartViews)
+
+    // For curl: the session's public data, read only (no count, no flash consumed, no cookie written).
+    pages.get(routes.pathFor('session_info'), {
+      schema: { response: { 200: sessionInfoSchema } }
+    }, async (request, reply) => {
+      reply.header('cache-control', 'no-store').header('vary', 'Cookie')
+      return about(request)
+    })
   })
 
   return app

@@ -6,6 +6,8 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { STATUS_CODES } from 'node:http'
 import { wantsJson } from './negotiate.js'
 import { SessionStoreUnavailable } from './session/backend.js'
+import type { RouteTable } from './views/route-table.js'
+import type { NavLink } from './views/mount.js'
 
 /** Plugin messages a person should not have to decode. */
 const CLEAR_MESSAGES: Record<string, string> = {
@@ -13,14 +15,17 @@ const CLEAR_MESSAGES: Record<string, string> = {
   FST_CSRF_MISSING_SECRET: 'This form was out of date or did not come from this site, so nothing was changed. Reload the page and try again.'
 }
 
-export function registerErrorPages (app: FastifyInstance, urls: Record<string, string>): void {
+export function registerErrorPages (app: FastifyInstance, routes: RouteTable, navLinks: NavLink[]): void {
+  const urls = routes.urls()
+  const nav = navLinks.map(({ routeName, label }) => ({ label, href: routes.pathFor(routeName), current: false }))
+
   function sendError (request: FastifyRequest, reply: FastifyReply, statusCode: number, message: string) {
     const error = STATUS_CODES[statusCode] ?? 'Error'
     reply.code(statusCode).header('cache-control', 'no-store')
     if (wantsJson(request) || request.method === 'HEAD') {
       return reply.send({ statusCode, error, message })
     }
-    return reply.view('error.hbs', { name: error, statusCode, message, urls })
+    return reply.view('error.hbs', { name: error, statusCode, message, urls, nav })
   }
 
   app.setNotFoundHandler((request, reply) =>

@@ -14,7 +14,7 @@ export function dryRunSession (session: SessionAccess): SessionAccess {
       writes[key] = value
     },
     async reset () {
-      for (const key of ['counter', 'cart', 'flash', '_csrf'] as const) writes[key] = undefined
+      for (const key of ['counter', 'cart', 'flash', '_csrf', 'touchedAt'] as const) writes[key] = undefined
     }
   }
 }

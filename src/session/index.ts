@@ -63,11 +63,13 @@ async function sessionPlugin (app: FastifyInstance, { backend }: { backend: Sess
   await app.register(fastifyCookie)
   await backend.register(app)
   app.decorateRequest('appSession', {
-    getter (this: FastifyRequest) { return backend.access(this) }
+    getter (this: FastifyRequest) { return touchingOnWrite(backend.access(this)) }
   })
   await app.register(fastifyFlash)
   await app.register(fastifyCsrfProtection, {
     sessionPlugin: backend.sessionPlugin,
+    // A refused form is routine (an old tab, a reset session): the 403 page explains; no warning.
+    logLevel: 'info',
     // Only a string token counts; a repeated `_csrf` field is simply not a token.
     getToken: (request: FastifyRequest) => {
       const fromBody = (request.body as { _csrf?: unknown } | undefined)?._csrf
@@ -75,6 +77,18 @@ async function sessionPlugin (app: FastifyInstance, { backend }: { backend: Sess
       return typeof token === 'string' ? token : undefined
     }
   })
+}
+
+/** Every write also records when, so the idle timeout can be shown the same way in every mode. */
+function touchingOnWrite (session: SessionAccess): SessionAccess {
+  return {
+    get: session.get,
+    set (key, value) {
+      session.set(key, value)
+      session.set('touchedAt', Math.floor(Date.now() / 1000))
+    },
+    reset: session.reset
+  }
 }
 
 export default fp(sessionPlugin, { name: 'app-session', fastify: '5.x' })

@@ -16,6 +16,8 @@ export interface SessionData {
   flash: FlashQueue
   /** The CSRF secret (@fastify/csrf-protection); tokens in forms are derived from it. */
   _csrf: string
+  /** Unix seconds of the app's last write: the idle timeout counts from here, in every mode. */
+  touchedAt: number
 }
 
 export interface SessionAccess {
@@ -31,5 +33,6 @@ declare module '@fastify/secure-session' {
     counter: number
     cart: string[]
     _csrf: string
+    touchedAt: number
   }
 }

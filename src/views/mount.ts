@@ -4,7 +4,7 @@
  * effects, caching headers.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { dryRunSession } from '../session/index.js'
+import { dryRunSession, type SessionAccess } from '../session/index.js'
 import { flashList, pendingFlashCount, type Flash } from '../session/flash-queue.js'
 import type { FlashQueue } from '../session/types.js'
 import { wantsJson } from '../negotiate.js'
@@ -13,18 +13,38 @@ import { viewsOf, type FormMethod, type ViewData, type ViewRequest } from './dec
 
 export type ViewClass = new (request: ViewRequest) => object
 
-export function mountViews (app: FastifyInstance, routes: RouteTable, ViewClass: ViewClass): void {
+export interface NavLink {
+  routeName: string
+  label: string
+}
+
+export interface MountOptions {
+  /** The layout's navigation; each page gets it with its own link marked current. */
+  nav?: NavLink[]
+  /** Extra template data every HTML page gets, computed after the view ran. */
+  pageContext?: (request: FastifyRequest) => Record<string, unknown>
+}
+
+export function mountViews (app: FastifyInstance, routes: RouteTable, ViewClass: ViewClass, options: MountOptions = {}): void {
   const { methods, properties, forms } = viewsOf(ViewClass)
   const urls = routes.urls()
+  const pageContext = options.pageContext ?? (() => ({}))
 
   for (const view of methods) {
+    // Worked out once here, not per request.
+    const nav = (options.nav ?? []).map(({ routeName, label }) => ({
+      label,
+      href: routes.pathFor(routeName),
+      current: routeName === view.routeName
+    }))
     app.route({
       // HEAD is declared rather than left to Fastify's automatic HEAD route, so it can run dry.
       method: ['GET', 'HEAD'],
       url: routes.pathFor(view.routeName),
       handler: async (request: FastifyRequest, reply: FastifyReply) => {
         const isHead = request.method === 'HEAD'
-        const instance = new ViewClass({ session: isHead ? dryRunSession(request.appSession) : request.appSession })
+        const session = request.appSession
+        const instance = new ViewClass({ session: isHead ? dryRunSession(session) : session })
         const data: ViewData = view.call(instance)
         for (const property of properties) data[property.name] = property.read(instance)
 
@@ -33,10 +53,12 @@ export function mountViews (app: FastifyInstance, routes: RouteTable, ViewClass:
         if (wantsJson(request)) return data
         return reply.view(view.template, {
           ...data,
+          ...pageContext(request),
           urls,
+          nav,
           // HEAD shows what GET would, but neither consumes the flashes nor creates a CSRF secret
           // (so its Content-Length leaves out the form's token).
-          flashes: isHead ? flashList(request.appSession.get('flash')) : takeFlashes(request, reply),
+          flashes: isHead ? flashList(session.get('flash')) : takeFlashes(session, reply),
           csrfToken: view.hasForms && !isHead ? reply.generateCsrf() : undefined
         })
       }
@@ -68,7 +90,7 @@ function formBodySchema ({ body = {} }: FormMethod) {
 }
 
 /** Only a page that shows the flashes consumes them; an empty queue is left untouched (no write). */
-function takeFlashes (request: FastifyRequest, reply: FastifyReply): Flash[] {
-  if (pendingFlashCount(request.appSession.get('flash')) === 0) return []
+function takeFlashes (session: SessionAccess, reply: FastifyReply): Flash[] {
+  if (pendingFlashCount(session.get('flash')) === 0) return []
   return flashList(reply.flash() as FlashQueue)
 }

@@ -1,0 +1,59 @@
+// GET /session (for curl) and the "About this session" panel, in every mode.
+import t from 'tap'
+import { Browser, build as buildCookieApp, countOf, flashesOf } from './helper.js'
+import { eachSessionMode } from './modes.js'
+
+const STORE_TEXT = {
+  cookie: 'an encrypted cookie in your browser',
+  memory: 'this server process&#x27;s memory',
+  redis: 'Redis, shared by every server process'
+}
+
+eachSessionMode(async (t, { mode, build }) => {
+  t.test('GET /session tells the session\'s public data without counting, consuming or writing', async (t) => {
+    const browser = new Browser(await build(t, { sessionTimeout: 600 }))
+    await browser.get('/')
+    await browser.post('/cart', { item: 'apple' })
+    const cookieBefore = browser.jar.header()
+
+    const before = Date.now()
+    const res = await browser.get('/session')
+    t.equal(res.statusCode, 200)
+    t.equal(res.headers['cache-control'], 'no-store')
+    t.notOk(res.headers['set-cookie'], 'no cookie written')
+    const info = res.json()
+    t.match(info, { store: mode, counter: 1, cart: ['apple'], pendingFlashes: 1, idleTimeoutSeconds: 600 })
+    t.equal(info.cookieBytes, Buffer.byteLength(cookieBefore!), 'the size of the cookie the browser holds')
+    const expires = Date.parse(info.expiresAt)
+    t.ok(expires > before + 590_000 && expires <= Date.now() + 600_000, `expires in ~10 minutes (${info.expiresAt})`)
+
+    const page = await browser.get('/')
+    t.equal(countOf(page), 2, 'the next page counts on from 1')
+    t.same(flashesOf(page), ['success: Added “apple” to your cart.'], 'the flash was still waiting')
+  })
+
+  t.test('GET /session for a new browser: nothing yet', async (t) => {
+    const res = await (await build(t)).inject('/session')
+    t.same(res.json(), { store: mode, counter: 0, cart: [], pendingFlashes: 0, idleTimeoutSeconds: 1200, expiresAt: null, cookieBytes: 0 })
+    t.notOk(res.headers['set-cookie'])
+  })
+
+  t.test('the About panel says where the session lives and when it expires', async (t) => {
+    const browser = new Browser(await build(t))
+    const first = await browser.get('/')
+    t.match(first.body, STORE_TEXT[mode])
+    t.match(first.body, 'none yet: this page sets the first one')
+    t.match(first.body, /after 20 minutes without a visit, at <time datetime="[^"]+">\d\d:\d\d UTC<\/time>/)
+    const second = await browser.get('/howdy')
+    t.match(second.body, /\d+ bytes, sent by your browser with this request/)
+  })
+})
+
+t.test('the stylesheet is served with caching, and without a session', async (t) => {
+  const res = await (await buildCookieApp(t)).inject('/static/app.css')
+  t.equal(res.statusCode, 200)
+  t.match(res.headers['content-type'], /^text\/css/)
+  t.match(res.headers['cache-control'], /max-age=86400/)
+  t.ok(res.headers.etag)
+  t.notOk(res.headers['set-cookie'])
+})
