@@ -5,6 +5,7 @@
 import Fastify, { type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from 'fastify'
 import fastifyAccepts from '@fastify/accepts'
 import fastifyFormbody from '@fastify/formbody'
+import fastifyHelmet from '@fastify/helmet'
 import fastifyStatic from '@fastify/static'
 import fastifyView from '@fastify/view'
 import handlebars from 'handlebars'
@@ -25,12 +26,34 @@ export const PUBLIC_DIR = fileURLToPath(new URL('../public', import.meta.url))
 /** The forms here post a few hundred bytes; anything much larger is refused (413) before parsing. */
 export const BODY_LIMIT = 8 * 1024
 
-export async function buildApp (settings: Settings, fastifyOptions: FastifyServerOptions = {}): Promise<FastifyInstance> {
+/** The pages need nothing but their own stylesheet and forms that post to this site. */
+const CONTENT_SECURITY_POLICY = {
+  useDefaults: false,
+  directives: {
+    defaultSrc: ["'none'"],
+    styleSrc: ["'self'"],
+    imgSrc: ["'self'"],
+    formAction: ["'self'"],
+    frameAncestors: ["'none'"],
+    baseUri: ["'none'"]
+  }
+}
+
+export interface BuildOptions {
+  /** Fastify's own options, over the ones made from the settings (tests pass a logger stream). */
+  fastify?: FastifyServerOptions
+  /** Adds routes inside the pages' context, with the session (tests mount a failing view this way). */
+  extend?: (pages: FastifyInstance, routes: RouteTable) => void
+}
+
+export async function buildApp (settings: Settings, options: BuildOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
     logger: { level: settings.logLevel },
     trustProxy: settings.trustProxy,
     bodyLimit: BODY_LIMIT,
-    ...fastifyOptions
+    // Reject unknown form fields (400) instead of silently dropping them.
+    ajv: { customOptions: { removeAdditional: false } },
+    ...options.fastify
   })
 
   const routes = new RouteTable()
@@ -42,6 +65,7 @@ export async function buildApp (settings: Settings, fastifyOptions: FastifyServe
     .addRoute('session_info', '/session')
   const nav = [{ routeName: 'home', label: 'Home' }, { routeName: 'hello', label: 'Howdy' }]
 
+  await app.register(fastifyHelmet, { contentSecurityPolicy: CONTENT_SECURITY_POLICY })
   await app.register(fastifyAccepts)
   await app.register(fastifyView, {
     engine: { handlebars },
@@ -67,8 +91,10 @@ export async function buildApp (settings: Settings, fastifyOptions: FastifyServe
   })
 
   await app.register(async function pages (pages) {
+    // Forms are url-encoded; any other body (JSON included) is refused with 415.
+    pages.removeAllContentTypeParsers()
     await pages.register(fastifyFormbody)
-    await pages.register(sessionPlugin, { backend: sessions })
+    await pages.register(sessionPlugin, { backend: sessions, maxAge: settings.sessionMaxAge })
     const about = (request: FastifyRequest) => sessionInfo(request, settings.sessionStore, settings.sessionTimeout)
     mountViews(pages, routes, TutorialViews, { nav, pageContext: (request) => ({ about: aboutPanel(about(request)) }) })
     mountViews(pages, routes, CartViews)
@@ -80,6 +106,7 @@ export async function buildApp (settings: Settings, fastifyOptions: FastifyServe
       reply.header('cache-control', 'no-store').header('vary', 'Cookie')
       return about(request)
     })
+    options.extend?.(pages, routes)
   })
 
   return app

@@ -22,6 +22,8 @@ export interface Settings {
   sessionSecretSource: 'environment' | 'development file'
   /** Idle timeout in seconds: a session not written for this long starts afresh. */
   sessionTimeout: number
+  /** Absolute lifetime in seconds from the session's first write, however active; 0: none. */
+  sessionMaxAge: number
   /** Behind a TLS-terminating proxy: believe X-Forwarded-Proto, so the cookie is marked Secure. */
   trustProxy: boolean
   /** Where session data lives: in the encrypted cookie, in this process's memory, or in Redis. */
@@ -41,6 +43,7 @@ interface RawEnv {
   LOG_LEVEL: Settings['logLevel']
   SESSION_SECRET?: string
   SESSION_TIMEOUT: number
+  SESSION_MAX_AGE: number
   TRUST_PROXY: boolean
   SESSION_STORE: Settings['sessionStore']
   SESSION_STORE_MAX: number
@@ -58,6 +61,7 @@ const schema = {
     LOG_LEVEL: { type: 'string', enum: LOG_LEVELS, default: 'info' },
     SESSION_SECRET: { type: 'string' },
     SESSION_TIMEOUT: { type: 'integer', minimum: 1, default: 1200 },
+    SESSION_MAX_AGE: { type: 'integer', minimum: 0, default: 0 },
     TRUST_PROXY: { type: 'boolean', default: false },
     SESSION_STORE: { type: 'string', enum: SESSION_STORES, default: 'cookie' },
     SESSION_STORE_MAX: { type: 'integer', minimum: 1, default: 10000 },
@@ -131,6 +135,7 @@ function settingsFrom (raw: RawEnv, sessionSecrets: string[], sessionSecretSourc
     sessionSecrets,
     sessionSecretSource,
     sessionTimeout: raw.SESSION_TIMEOUT,
+    sessionMaxAge: raw.SESSION_MAX_AGE,
     trustProxy: raw.TRUST_PROXY,
     sessionStore: raw.SESSION_STORE,
     sessionStoreMax: raw.SESSION_STORE_MAX,

@@ -32,6 +32,8 @@ export function registerErrorPages (app: FastifyInstance, routes: RouteTable, na
     sendError(request, reply, 404, `There is no page at ${request.method} ${request.url}.`))
 
   app.setErrorHandler((err: FastifyError, request, reply) => {
+    // A request that failed leaves the session as it came: no half-made change is written.
+    (request as Partial<Pick<FastifyRequest, 'appSession'>>).appSession?.discardChanges()
     if (err instanceof SessionStoreUnavailable) {
       request.log.error({ err }, 'session store unavailable')
       return sendError(request, reply, 503, err.message)

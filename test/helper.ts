@@ -21,6 +21,7 @@ export function testSettings (overrides: Partial<Settings> = {}): Settings {
     sessionSecrets: [SECRET],
     sessionSecretSource: 'environment',
     sessionTimeout: 1200,
+    sessionMaxAge: 0,
     trustProxy: false,
     sessionStore: 'cookie',
     sessionStoreMax: 10000,
@@ -138,7 +139,8 @@ export function fakeSession (initial: Partial<SessionData> = {}): SessionAccess 
     async reset () {
       fake.writes++
       fake.data = {}
-    }
+    },
+    discardChanges () {}
   }
   return fake
 }

@@ -41,7 +41,9 @@ export function cookieSessionBackend (
         set: (key, value) => session.set(key, value),
         // Empties the data and re-encrypts under a fresh nonce. The old cookie stays valid until
         // it expires, since nothing on the server remembers it (see the README's security notes).
-        reset: async () => session.regenerate()
+        reset: async () => session.regenerate(),
+        // Nothing is sent, so the browser keeps the cookie (and the session) it came with.
+        discardChanges: () => { session.changed = false }
       }
     },
     health: () => ({ ok: true }),

@@ -14,7 +14,10 @@ export function dryRunSession (session: SessionAccess): SessionAccess {
       writes[key] = value
     },
     async reset () {
-      for (const key of ['counter', 'cart', 'flash', '_csrf', 'touchedAt'] as const) writes[key] = undefined
+      for (const key of ['counter', 'cart', 'flash', '_csrf', 'touchedAt', 'createdAt'] as const) writes[key] = undefined
+    },
+    discardChanges () {
+      for (const key of Object.keys(writes) as Array<keyof SessionData>) delete writes[key]
     }
   }
 }

@@ -40,7 +40,7 @@ const COOKIE: CookieSerializeOptions = {
 }
 
 export type SessionSettings = Pick<Settings,
-  'sessionStore' | 'sessionSecrets' | 'sessionTimeout' | 'sessionStoreMax' |
+  'sessionStore' | 'sessionSecrets' | 'sessionTimeout' | 'sessionMaxAge' | 'sessionStoreMax' |
   'redisUrl' | 'redisPrefix' | 'redisConnectWait'>
 
 export async function openSessionBackend (settings: SessionSettings, log: FastifyBaseLogger): Promise<SessionBackend> {
@@ -59,12 +59,31 @@ export async function openSessionBackend (settings: SessionSettings, log: Fastif
   }
 }
 
-async function sessionPlugin (app: FastifyInstance, { backend }: { backend: SessionBackend }) {
+export interface SessionPluginOptions {
+  backend: SessionBackend
+  /** Absolute lifetime in seconds (0: none). */
+  maxAge?: number
+}
+
+async function sessionPlugin (app: FastifyInstance, { backend, maxAge = 0 }: SessionPluginOptions) {
   await app.register(fastifyCookie)
   await backend.register(app)
   app.decorateRequest('appSession', {
     getter (this: FastifyRequest) { return touchingOnWrite(backend.access(this)) }
   })
+  if (maxAge > 0) {
+    // However active, a session older than SESSION_MAX_AGE is replaced by a new one before any
+    // view sees it. (Runs after the plugin's own onRequest hook has loaded the session.)
+    app.addHook('preHandler', async (request) => {
+      if (request.method === 'HEAD') return
+      const session = request.appSession
+      const createdAt = session.get('createdAt')
+      if (createdAt !== undefined && nowSeconds() - createdAt >= maxAge) {
+        request.log.debug({ reason: 'absolute lifetime reached', maxAge }, 'session: starting a new one')
+        await session.reset()
+      }
+    })
+  }
   await app.register(fastifyFlash)
   await app.register(fastifyCsrfProtection, {
     sessionPlugin: backend.sessionPlugin,
@@ -79,15 +98,25 @@ async function sessionPlugin (app: FastifyInstance, { backend }: { backend: Sess
   })
 }
 
-/** Every write also records when, so the idle timeout can be shown the same way in every mode. */
+function nowSeconds (): number {
+  return Math.floor(Date.now() / 1000)
+}
+
+/**
+ * Every write also records when (and the first one, since when), so the idle timeout can be shown
+ * and the absolute lifetime enforced the same way in every mode.
+ */
 function touchingOnWrite (session: SessionAccess): SessionAccess {
   return {
     get: session.get,
     set (key, value) {
+      const now = nowSeconds()
       session.set(key, value)
-      session.set('touchedAt', Math.floor(Date.now() / 1000))
+      session.set('touchedAt', now)
+      if (session.get('createdAt') === undefined) session.set('createdAt', now)
     },
-    reset: session.reset
+    reset: session.reset,
+    discardChanges: session.discardChanges
   }
 }
 

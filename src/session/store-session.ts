@@ -61,6 +61,16 @@ export function storeSessionBackend (
         saveUninitialized: false,
         rolling: false
       })
+      // secure-session logs why it rejects a cookie (at debug); @fastify/session does not, so say
+      // it here, after the plugin's onRequest hook has loaded the session.
+      app.addHook('onRequest', async (request) => {
+        const presented = request.cookies[cookieName]
+        const session = storeSessionOf(request)
+        if (!presented || !session?.sessionId || presented === session.encryptedSessionId) return
+        const { valid, value } = signer.unsign(presented)
+        if (!valid) request.log.debug({ reason: 'bad signature' }, 'session cookie rejected: starting a new session')
+        else if (value !== session.sessionId) request.log.debug({ reason: 'unknown or expired session id' }, 'session cookie rejected: starting a new session')
+      })
     },
     access (request): SessionAccess {
       // Read request.session each time: reset() replaces it with a new session object.
@@ -68,7 +78,10 @@ export function storeSessionBackend (
         get: (key) => dataOf(request)[key],
         set: (key, value) => { dataOf(request)[key] = value },
         // Destroys the old entry in the store and issues a new id.
-        reset: () => storeSessionOf(request).regenerate()
+        reset: () => storeSessionOf(request).regenerate(),
+        // With no session on the request the plugin saves nothing and sets no cookie, so the store
+        // and the browser keep what they had.
+        discardChanges: () => { (request as { session: unknown }).session = null }
       }
     }
   }

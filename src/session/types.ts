@@ -18,6 +18,8 @@ export interface SessionData {
   _csrf: string
   /** Unix seconds of the app's last write: the idle timeout counts from here, in every mode. */
   touchedAt: number
+  /** Unix seconds of the first write: SESSION_MAX_AGE counts from here. */
+  createdAt: number
 }
 
 export interface SessionAccess {
@@ -25,6 +27,8 @@ export interface SessionAccess {
   set<K extends keyof SessionData>(key: K, value: SessionData[K] | undefined): void
   /** Throw this session away (counter, cart, everything) and continue in a brand-new one. */
   reset(): Promise<void>
+  /** Forget this request's changes: the browser keeps the session it came with (after a failure). */
+  discardChanges(): void
 }
 
 // Types the plugins' own `request.session.get/set` with the same data.
@@ -34,5 +38,6 @@ declare module '@fastify/secure-session' {
     cart: string[]
     _csrf: string
     touchedAt: number
+    createdAt: number
   }
 }

@@ -19,7 +19,7 @@ function logCapture () {
 
 t.test('a cart of long non-ASCII items hits the cookie limit: nothing oversized is sent, nothing lost', async (t) => {
   const logs = logCapture()
-  const app = await buildApp(testSettings({ logLevel: 'warn' }), { logger: { level: 'warn', stream: logs.stream } })
+  const app = await buildApp(testSettings({ logLevel: 'warn' }), { fastify: { logger: { level: 'warn', stream: logs.stream } } })
   t.teardown(() => app.close())
   const browser = new Browser(app)
   await browser.get('/')
