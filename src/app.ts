@@ -65,6 +65,12 @@ export async function buildApp (settings: Settings, options: BuildOptions = {}):
     .addRoute('session_info', '/session')
   const nav = [{ routeName: 'home', label: 'Home' }, { routeName: 'hello', label: 'Howdy' }]
 
+  // While closing, in-flight requests still finish, but their keep-alive sockets must not hold the
+  // close open (until keepAliveTimeout): their responses say Connection: close.
+  let closing = false
+  app.addHook('preClose', async () => { closing = true })
+  app.addHook('onSend', async (_request, reply) => { if (closing) reply.header('connection', 'close') })
+
   await app.register(fastifyHelmet, { contentSecurityPolicy: CONTENT_SECURITY_POLICY })
   await app.register(fastifyAccepts)
   await app.register(fastifyView, {

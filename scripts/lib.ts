@@ -1,0 +1,128 @@
+/**
+ * Shared by the soak and bench scripts: free ports, starting the built server as a child process,
+ * and a redis-server they own. Everything listens on loopback and is stopped by the caller.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { once } from 'node:events'
+import { createServer } from 'node:net'
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
+
+export const ROOT = new URL('../', import.meta.url)
+
+export async function freePort (): Promise<number> {
+  const server = createServer()
+  server.listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  const { port } = server.address() as { port: number }
+  server.close()
+  await once(server, 'close')
+  return port
+}
+
+export async function waitFor (check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (Date.now() < deadline) {
+    if (await check().catch(() => false)) return
+    await sleep(50)
+  }
+  throw new Error(`timed out waiting for ${what}`)
+}
+
+export async function healthy (url: string): Promise<boolean> {
+  const res = await fetch(`${url}/healthz`)
+  await res.arrayBuffer()
+  return res.ok
+}
+
+export interface Child {
+  process: ChildProcess
+  url: string
+  stop: () => Promise<void>
+}
+
+/** Starts a node process on a free loopback port (optionally pinned to a CPU with taskset) and waits for /healthz. */
+export async function startNode (script: string, env: Record<string, string>, cpu?: number): Promise<Child> {
+  const port = await freePort()
+  const url = `http://127.0.0.1:${port}`
+  const args = [script]
+  const [command, commandArgs] = cpu !== undefined && hasCommand('taskset')
+    ? ['taskset', ['-c', String(cpu), process.execPath, ...args]]
+    : [process.execPath, args]
+  const child = spawn(command, commandArgs, {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH, NODE_ENV: 'production', LOG_LEVEL: 'warn', HOST: '127.0.0.1', PORT: String(port), ...env },
+    stdio: ['ignore', 'ignore', 'inherit']
+  })
+  const exited = once(child, 'exit')
+  await Promise.race([
+    waitFor(() => healthy(url), 15_000, `${script} on ${url}`),
+    exited.then(([code]) => { throw new Error(`${script} exited with ${String(code)} before answering`) })
+  ])
+  return {
+    process: child,
+    url,
+    stop: async () => {
+      if (child.exitCode !== null) return
+      child.kill('SIGTERM')
+      await exited
+    }
+  }
+}
+
+export function hasCommand (name: string): boolean {
+  return spawnSync(name, ['--version'], { stdio: 'ignore' }).error === undefined
+}
+
+/** A redis-server on a free port; `persistent` keeps its data across stop/start (saved on SIGTERM). */
+export class OwnRedis {
+  #process: ChildProcess | undefined
+  readonly #dir = mkdtempSync(join(tmpdir(), 'sessions-redis-'))
+
+  private constructor (readonly port: number, readonly persistent: boolean) {}
+
+  static async start (persistent = false): Promise<OwnRedis> {
+    const redis = new OwnRedis(await freePort(), persistent)
+    await redis.start()
+    return redis
+  }
+
+  get url (): string {
+    return `redis://127.0.0.1:${this.port}`
+  }
+
+  async start (): Promise<void> {
+    const persistence = this.persistent ? ['--save', '3600 1', '--dir', this.#dir] : ['--save', '']
+    this.#process = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--appendonly', 'no', ...persistence], { stdio: 'ignore' })
+    await waitFor(async () => {
+      const reply = spawnSync('redis-cli', ['-p', String(this.port), 'ping'], { encoding: 'utf8' })
+      return reply.stdout?.trim() === 'PONG'
+    }, 10_000, 'redis-server')
+  }
+
+  /**
+   * A maintenance restart's first half: pause writes (so no write is cut off between being applied
+   * and being acknowledged), then shut down, saving the data when persistence is on.
+   */
+  async shutdownGracefully (): Promise<void> {
+    const child = this.#process
+    if (!child || child.exitCode !== null) return
+    const exited = once(child, 'exit')
+    spawnSync('redis-cli', ['-p', String(this.port), 'CLIENT', 'PAUSE', '10000', 'WRITE'])
+    spawnSync('redis-cli', ['-p', String(this.port), 'SHUTDOWN', this.persistent ? 'SAVE' : 'NOSAVE'])
+    await exited
+    this.#process = undefined
+  }
+
+  /** SIGTERM: Redis saves its data first when persistence is on. */
+  async stop (): Promise<void> {
+    const child = this.#process
+    this.#process = undefined
+    if (!child || child.exitCode !== null) return
+    const exited = once(child, 'exit')
+    child.kill('SIGTERM')
+    await exited
+  }
+}

@@ -1,0 +1,115 @@
+/**
+ * Load and fault: concurrent browsers, each with its own cookie jar and one request at a time,
+ * against the built server on loopback, in cookie and redis modes, with Redis restarted once mid-run.
+ * Reports requests, answers by status, 5xx outside the Redis outage, and for every browser whether
+ * its final count equals its number of successful page requests (nothing lost, nothing doubled).
+ *
+ *   npm run soak                  # 30 s per mode, 16 browsers
+ *   SOAK_SECONDS=10 SOAK_CLIENTS=8 npm run soak
+ *   SOAK_ABRUPT=1 npm run soak    # stop Redis with SIGTERM instead of a paused, saved shutdown
+ */
+import { randomBytes } from 'node:crypto'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { fileURLToPath } from 'node:url'
+import { hasCommand, healthy, OwnRedis, startNode, waitFor } from './lib.js'
+
+const SECONDS = Number(process.env.SOAK_SECONDS ?? 30)
+const CLIENTS = Number(process.env.SOAK_CLIENTS ?? 16)
+const SERVER = fileURLToPath(new URL('../dist/server.js', import.meta.url))
+
+interface ClientResult {
+  successes: number
+  lastCount: number
+  statuses: Map<number, number>
+  serverErrorsOutsideOutage: number
+}
+
+interface Outage { from: number, to: number }
+
+/** One browser: GET pages one after another until the deadline, keeping its session cookie. */
+async function browse (url: string, deadline: number, outages: Outage[]): Promise<ClientResult> {
+  const result: ClientResult = { successes: 0, lastCount: 0, statuses: new Map(), serverErrorsOutsideOutage: 0 }
+  let cookie = ''
+  for (let i = 0; Date.now() < deadline; i++) {
+    const sentAt = Date.now()
+    let status: number
+    try {
+      const res = await fetch(url + (i % 2 ? '/howdy' : '/'), { headers: cookie ? { cookie } : {}, redirect: 'manual' })
+      status = res.status
+      const body = await res.text()
+      const setCookie = res.headers.get('set-cookie')
+      if (setCookie) cookie = setCookie.split(';')[0]!
+      if (status === 200) {
+        result.successes++
+        result.lastCount = Number(/<p>Count: (\d+)<\/p>/.exec(body)?.[1])
+      }
+    } catch {
+      status = 0 // connection error
+    }
+    result.statuses.set(status, (result.statuses.get(status) ?? 0) + 1)
+    const inOutage = outages.some(({ from, to }) => sentAt >= from - 100 && sentAt <= to)
+    if ((status >= 500 || status === 0) && !inOutage) result.serverErrorsOutsideOutage++
+    if (status !== 200) await sleep(20)
+  }
+  return result
+}
+
+async function soak (mode: 'cookie' | 'redis'): Promise<boolean> {
+  const redis = mode === 'redis' ? await OwnRedis.start(true) : undefined
+  const server = await startNode(SERVER, {
+    SESSION_SECRET: randomBytes(48).toString('base64url'),
+    SESSION_STORE: mode,
+    ...(redis ? { REDIS_URL: redis.url } : {})
+  })
+  const outages: Outage[] = []
+  try {
+    const started = Date.now()
+    const deadline = started + SECONDS * 1000
+    const clients = Array.from({ length: CLIENTS }, () => browse(server.url, deadline, outages))
+
+    if (redis) {
+      // Once, a third of the way in: shut Redis down (writes paused first, data saved), wait,
+      // start it again, wait for the app to notice. See BENCHMARKS.md for an abrupt stop instead.
+      await sleep(SECONDS * 1000 / 3)
+      const outage = { from: Date.now(), to: Infinity }
+      outages.push(outage)
+      if (process.env.SOAK_ABRUPT === '1') await redis.stop()
+      else await redis.shutdownGracefully()
+      await sleep(2000)
+      await redis.start()
+      await waitFor(() => healthy(server.url), 15_000, 'the app to reconnect')
+      outage.to = Date.now()
+      console.log(`  redis restarted: outage window ${((outage.to - outage.from) / 1000).toFixed(1)} s`)
+    }
+
+    const results = await Promise.all(clients)
+    const elapsed = (Date.now() - started) / 1000
+    const statuses = new Map<number, number>()
+    for (const result of results) for (const [status, n] of result.statuses) statuses.set(status, (statuses.get(status) ?? 0) + n)
+    const requests = [...statuses.values()].reduce((a, b) => a + b, 0)
+    const outside = results.reduce((n, r) => n + r.serverErrorsOutsideOutage, 0)
+    const exact = results.filter((r) => r.lastCount === r.successes).length
+
+    console.log(`  ${requests} requests in ${elapsed.toFixed(1)} s (${Math.round(requests / elapsed)}/s), ${CLIENTS} browsers`)
+    console.log(`  by status: ${[...statuses].sort(([a], [b]) => a - b).map(([s, n]) => `${s === 0 ? 'connection error' : s}: ${n}`).join(', ')}`)
+    console.log(`  5xx outside the Redis outage: ${outside}`)
+    console.log(`  browsers whose final count equals their successful page requests: ${exact}/${CLIENTS}`)
+    for (const [i, r] of results.entries()) {
+      if (r.lastCount !== r.successes) console.log(`    browser ${i + 1}: count ${r.lastCount}, successful pages ${r.successes}`)
+    }
+    return outside === 0 && exact === CLIENTS
+  } finally {
+    await server.stop()
+    await redis?.stop()
+  }
+}
+
+const modes: Array<'cookie' | 'redis'> = hasCommand('redis-server') ? ['cookie', 'redis'] : ['cookie']
+if (modes.length === 1) console.log('redis-server is not installed (apt-get install redis-server): soaking cookie mode only')
+let ok = true
+for (const mode of modes) {
+  console.log(`\n${mode} sessions, ${SECONDS} s:`)
+  ok = await soak(mode) && ok
+}
+console.log(ok ? '\nsoak: nothing lost, no unexpected errors' : '\nsoak: FAILED')
+process.exit(ok ? 0 : 1)
