@@ -2,10 +2,9 @@
  * The configurator: builds the Fastify instance from settings, registers the plugins, names the
  * routes and mounts the view classes. It never listens; src/server.ts does.
  */
-import Fastify, { type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from 'fastify'
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import fastifyAccepts from '@fastify/accepts'
 import fastifyFormbody from '@fastify/formbody'
-import fastifyHelmet from '@fastify/helmet'
 import fastifyStatic from '@fastify/static'
 import fastifyView from '@fastify/view'
 import handlebars from 'handlebars'
@@ -17,7 +16,8 @@ import { RouteTable } from './views/route-table.js'
 import { mountViews } from './views/mount.js'
 import { TutorialViews } from './views/tutorial-views.js'
 import { CartViews } from './views/cart-views.js'
-import { aboutPanel, sessionInfo, sessionInfoSchema } from './session-info.js'
+import { aboutPanelFor, sessionInfo, sessionInfoSchema } from './session-info.js'
+import { addSecurityHeaders } from './security-headers.js'
 
 /** templates/ and public/ at the project root, from src/ (tsx, tests) and dist/ (built) alike. */
 export const TEMPLATES_DIR = fileURLToPath(new URL('../templates', import.meta.url))
@@ -25,19 +25,6 @@ export const PUBLIC_DIR = fileURLToPath(new URL('../public', import.meta.url))
 
 /** The forms here post a few hundred bytes; anything much larger is refused (413) before parsing. */
 export const BODY_LIMIT = 8 * 1024
-
-/** The pages need nothing but their own stylesheet and forms that post to this site. */
-const CONTENT_SECURITY_POLICY = {
-  useDefaults: false,
-  directives: {
-    defaultSrc: ["'none'"],
-    styleSrc: ["'self'"],
-    imgSrc: ["'self'"],
-    formAction: ["'self'"],
-    frameAncestors: ["'none'"],
-    baseUri: ["'none'"]
-  }
-}
 
 export interface BuildOptions {
   /** Fastify's own options, over the ones made from the settings (tests pass a logger stream). */
@@ -69,9 +56,12 @@ export async function buildApp (settings: Settings, options: BuildOptions = {}):
   // close open (until keepAliveTimeout): their responses say Connection: close.
   let closing = false
   app.addHook('preClose', async () => { closing = true })
-  app.addHook('onSend', async (_request, reply) => { if (closing) reply.header('connection', 'close') })
+  app.addHook('onSend', (_request, reply, payload, done) => {
+    if (closing) reply.header('connection', 'close')
+    done(null, payload)
+  })
 
-  await app.register(fastifyHelmet, { contentSecurityPolicy: CONTENT_SECURITY_POLICY })
+  addSecurityHeaders(app)
   await app.register(fastifyAccepts)
   await app.register(fastifyView, {
     engine: { handlebars },
@@ -101,8 +91,8 @@ export async function buildApp (settings: Settings, options: BuildOptions = {}):
     pages.removeAllContentTypeParsers()
     await pages.register(fastifyFormbody)
     await pages.register(sessionPlugin, { backend: sessions, maxAge: settings.sessionMaxAge })
-    const about = (request: FastifyRequest) => sessionInfo(request, settings.sessionStore, settings.sessionTimeout)
-    mountViews(pages, routes, TutorialViews, { nav, pageContext: (request) => ({ about: aboutPanel(about(request)) }) })
+    const aboutPanel = aboutPanelFor(settings.sessionStore, settings.sessionTimeout)
+    mountViews(pages, routes, TutorialViews, { nav, pageContext: (request) => ({ about: aboutPanel(request) }) })
     mountViews(pages, routes, CartViews)
 
     // For curl: the session's public data, read only (no count, no flash consumed, no cookie written).
@@ -110,7 +100,7 @@ export async function buildApp (settings: Settings, options: BuildOptions = {}):
       schema: { response: { 200: sessionInfoSchema } }
     }, async (request, reply) => {
       reply.header('cache-control', 'no-store').header('vary', 'Cookie')
-      return about(request)
+      return sessionInfo(request, settings.sessionStore, settings.sessionTimeout)
     })
     options.extend?.(pages, routes)
   })

@@ -36,7 +36,6 @@ export const sessionInfoSchema = {
 export function sessionInfo (request: FastifyRequest, store: Settings['sessionStore'], idleTimeoutSeconds: number): SessionInfo {
   const session = request.appSession
   const touchedAt = session.get('touchedAt')
-  const cookie = request.cookies[SESSION_COOKIE]
   return {
     store,
     counter: session.get('counter') ?? 0,
@@ -44,9 +43,25 @@ export function sessionInfo (request: FastifyRequest, store: Settings['sessionSt
     pendingFlashes: pendingFlashCount(session.get('flash')),
     idleTimeoutSeconds,
     expiresAt: typeof touchedAt === 'number' ? new Date((touchedAt + idleTimeoutSeconds) * 1000).toISOString() : null,
-    // As the browser holds it: URL-encoded, as @fastify/cookie sent it.
-    cookieBytes: cookie === undefined ? 0 : Buffer.byteLength(`${SESSION_COOKIE}=${encodeURIComponent(cookie)}`)
+    cookieBytes: sessionCookieBytes(request.headers.cookie)
   }
+}
+
+/**
+ * Bytes of `session=…` as the browser sent it, read off the raw header (no decoding and re-encoding;
+ * header strings hold one byte per character). 0 when there is none.
+ */
+export function sessionCookieBytes (header: string | undefined): number {
+  if (header === undefined) return 0
+  const name = `${SESSION_COOKIE}=`
+  let start = 0
+  if (!header.startsWith(name)) {
+    const at = header.indexOf(`; ${name}`)
+    if (at === -1) return 0
+    start = at + 2
+  }
+  const end = header.indexOf(';', start)
+  return (end === -1 ? header.length : end) - start
 }
 
 const STORE_TEXT: Record<Settings['sessionStore'], string> = {
@@ -55,13 +70,37 @@ const STORE_TEXT: Record<Settings['sessionStore'], string> = {
   redis: 'Redis, shared by every server process'
 }
 
-/** The same facts, worded for the "About this session" panel. */
-export function aboutPanel (info: SessionInfo) {
-  const minutes = info.idleTimeoutSeconds / 60
-  return {
-    ...info,
-    storeText: STORE_TEXT[info.store],
-    idleText: Number.isInteger(minutes) ? `${minutes} minute${minutes === 1 ? '' : 's'}` : `${info.idleTimeoutSeconds} seconds`,
-    expiresText: info.expiresAt === null ? null : `${info.expiresAt.slice(11, 16)} UTC`
+export interface AboutPanel {
+  storeText: string
+  idleText: string
+  cookieBytes: number
+  expiresAt: string | null
+  expiresText: string | null
+}
+
+/**
+ * The "About this session" panel's facts, worded for people. What never changes is worded once;
+ * the expiry is formatted once per second (timestamps are whole seconds), not once per page.
+ */
+export function aboutPanelFor (store: Settings['sessionStore'], idleTimeoutSeconds: number): (request: FastifyRequest) => AboutPanel {
+  const minutes = idleTimeoutSeconds / 60
+  const storeText = STORE_TEXT[store]
+  const idleText = Number.isInteger(minutes) ? `${minutes} minute${minutes === 1 ? '' : 's'}` : `${idleTimeoutSeconds} seconds`
+  let cached = { touchedAt: NaN, expiresAt: '', expiresText: '' }
+
+  return (request) => {
+    const touchedAt = request.appSession.get('touchedAt')
+    if (typeof touchedAt === 'number' && touchedAt !== cached.touchedAt) {
+      const expiresAt = new Date((touchedAt + idleTimeoutSeconds) * 1000).toISOString()
+      cached = { touchedAt, expiresAt, expiresText: `${expiresAt.slice(11, 16)} UTC` }
+    }
+    const known = typeof touchedAt === 'number'
+    return {
+      storeText,
+      idleText,
+      cookieBytes: sessionCookieBytes(request.headers.cookie),
+      expiresAt: known ? cached.expiresAt : null,
+      expiresText: known ? cached.expiresText : null
+    }
   }
 }

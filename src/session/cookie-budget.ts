@@ -14,29 +14,55 @@ export const MAX_COOKIE_BYTES = 4096
 export const TOO_LARGE_MESSAGE =
   'That change was not saved: it would have made your session cookie larger than browsers keep (4096 bytes).'
 
+/** Length of encodeURIComponent(value), counted instead of built: the hook runs on every write. */
+export function uriEncodedLength (value: string): number {
+  let length = 0
+  for (let i = 0; i < value.length; i++) {
+    const code = value.charCodeAt(i)
+    if ((code >= 0x61 && code <= 0x7a) || (code >= 0x41 && code <= 0x5a) || (code >= 0x30 && code <= 0x39) ||
+      code === 0x2d || code === 0x5f || code === 0x2e || code === 0x21 || code === 0x7e || code === 0x2a ||
+      code === 0x27 || code === 0x28 || code === 0x29) {
+      length += 1
+    } else if (code < 0x80) {
+      length += 3
+    } else if (code < 0x800) {
+      length += 6
+    } else if (code >= 0xd800 && code <= 0xdbff) {
+      length += 12 // a surrogate pair: one 4-byte character
+      i++
+    } else {
+      length += 9
+    }
+  }
+  return length
+}
+
 export function addCookieBudget (app: FastifyInstance, cookieName: string, cookieOptions: CookieSerializeOptions): void {
-  // Measured with every attribute the header can carry (Secure included), so the check is never short.
-  const measured = { ...cookieOptions, secure: true }
+  // The header's size is name=value plus attributes that never change: measured once, with every
+  // attribute it can carry (Secure included), so the check is never short.
+  let attributesLength: number | undefined
 
   function setCookieWithin (reply: FastifyReply, value: string): number | undefined {
-    const size = Buffer.byteLength(app.serializeCookie(cookieName, value, measured))
+    attributesLength ??= app.serializeCookie(cookieName, '', { ...cookieOptions, secure: true }).length - cookieName.length - 1
+    const size = cookieName.length + 1 + uriEncodedLength(value) + attributesLength
     if (size > MAX_COOKIE_BYTES) return size
     reply.setCookie(cookieName, value, cookieOptions)
   }
 
-  app.addHook('onSend', async (request: FastifyRequest, reply: FastifyReply) => {
+  app.addHook('onSend', (request: FastifyRequest, reply: FastifyReply, payload, done) => {
     const session = request.session
-    if (!session?.changed || session.deleted) return
+    if (!session?.changed || session.deleted) return done(null, payload)
 
     // Marked unchanged either way: this hook has answered for the session.
     session.changed = false
     const tooLarge = setCookieWithin(reply, app.encodeSecureSession(session))
-    if (tooLarge === undefined) return
-
-    // Keep what the browser has (decoded again from its cookie), plus a message saying why.
-    const previous = app.decodeSecureSession(request.cookies[cookieName] ?? '', request.log) ?? app.createSecureSession()
-    previous.set('flash', withFlash(previous.get('flash'), { category: 'error', message: TOO_LARGE_MESSAGE }))
-    const stillTooLarge = setCookieWithin(reply, app.encodeSecureSession(previous))
-    request.log.warn({ cookieBytes: tooLarge, limit: MAX_COOKIE_BYTES, userTold: stillTooLarge === undefined }, 'session cookie too large; change not saved')
+    if (tooLarge !== undefined) {
+      // Keep what the browser has (decoded again from its cookie), plus a message saying why.
+      const previous = app.decodeSecureSession(request.cookies[cookieName] ?? '', request.log) ?? app.createSecureSession()
+      previous.set('flash', withFlash(previous.get('flash'), { category: 'error', message: TOO_LARGE_MESSAGE }))
+      const stillTooLarge = setCookieWithin(reply, app.encodeSecureSession(previous))
+      request.log.warn({ cookieBytes: tooLarge, limit: MAX_COOKIE_BYTES, userTold: stillTooLarge === undefined }, 'session cookie too large; change not saved')
+    }
+    done(null, payload)
   })
 }

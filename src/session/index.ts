@@ -68,8 +68,14 @@ export interface SessionPluginOptions {
 async function sessionPlugin (app: FastifyInstance, { backend, maxAge = 0 }: SessionPluginOptions) {
   await app.register(fastifyCookie)
   await backend.register(app)
+  // Made once per request, on first use.
+  const made = new WeakMap<FastifyRequest, SessionAccess>()
   app.decorateRequest('appSession', {
-    getter (this: FastifyRequest) { return touchingOnWrite(backend.access(this)) }
+    getter (this: FastifyRequest) {
+      let session = made.get(this)
+      if (session === undefined) made.set(this, session = touchingOnWrite(backend.access(this)))
+      return session
+    }
   })
   if (maxAge > 0) {
     // However active, a session older than SESSION_MAX_AGE is replaced by a new one before any

@@ -20,6 +20,8 @@ export interface ViewRequest {
 export interface ViewDefaults {
   /** Template for every view method that names none. */
   template?: string
+  /** JSON schema of the views' data, so JSON answers are serialised by Fastify's compiled serializer. */
+  jsonSchema?: Record<string, unknown>
 }
 
 export interface ViewConfig {
@@ -50,6 +52,7 @@ export interface FormMethod extends FormConfig {
 export interface ViewMethod {
   routeName: string
   template: string
+  jsonSchema?: Record<string, unknown>
   hasForms: boolean
   call: (view: object) => ViewData
 }
@@ -130,7 +133,7 @@ export function viewsOf (viewClass: abstract new (...args: never[]) => object): 
   const methods = recorded.methods.map(({ routeName, template, hasForms = false, call }) => {
     const resolved = template ?? recorded.defaults.template
     if (!resolved) throw new Error(`${viewClass.name}: the view for route "${routeName}" has no template`)
-    return { routeName, template: resolved, hasForms, call }
+    return { routeName, template: resolved, jsonSchema: recorded.defaults.jsonSchema, hasForms, call }
   })
   return { methods, properties: recorded.properties, forms: recorded.forms }
 }

@@ -41,6 +41,8 @@ export function mountViews (app: FastifyInstance, routes: RouteTable, ViewClass:
       // HEAD is declared rather than left to Fastify's automatic HEAD route, so it can run dry.
       method: ['GET', 'HEAD'],
       url: routes.pathFor(view.routeName),
+      // Applies to the JSON answer only; an HTML page is a string and is sent as it is.
+      ...(view.jsonSchema ? { schema: { response: { 200: view.jsonSchema } } } : {}),
       handler: async (request: FastifyRequest, reply: FastifyReply) => {
         const isHead = request.method === 'HEAD'
         const session = request.appSession

@@ -5,7 +5,18 @@
 import { cartFrom } from '../cart.js'
 import { viewConfig, viewDefaults, viewProperty, type ViewRequest } from './decorators.js'
 
-@viewDefaults({ template: 'home.hbs' })
+/** What every view here answers as JSON: the method's data plus the view properties. */
+const pageData = {
+  type: 'object',
+  properties: {
+    name: { type: 'string' },
+    counter: { type: 'integer' },
+    cart: { type: 'array', items: { type: 'string' } }
+  },
+  required: ['name', 'counter', 'cart']
+}
+
+@viewDefaults({ template: 'home.hbs', jsonSchema: pageData })
 export class TutorialViews {
   readonly #request: ViewRequest
   #counter: number | undefined

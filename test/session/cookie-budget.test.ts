@@ -56,3 +56,10 @@ t.test('a cart of long non-ASCII items hits the cookie limit: nothing oversized 
   t.same(flashesOf(after), [])
   t.equal(cartOf(after).length, accepted)
 })
+
+t.test('uriEncodedLength counts what encodeURIComponent would make', async (t) => {
+  const { uriEncodedLength } = await import('../../src/session/cookie-budget.js')
+  for (const value of ['', 'abcXYZ019', "-_.!~*'()", 'a+b/c=d;e', ' %&?#', 'é', '€', '🍎', 'x🍎yé€+', 'A'.repeat(300)]) {
+    t.equal(uriEncodedLength(value), encodeURIComponent(value).length, JSON.stringify(value.slice(0, 12)))
+  }
+})

@@ -1,0 +1,66 @@
+// The benchmark's cost ladder: bare Fastify rendering the app's home page (same templates, same
+// size), then with one of the app's costs added at a time, so one run shows what each one costs.
+//   LADDER=bare            the page, no session (the ceiling)
+//   LADDER=session         + @fastify/secure-session: decrypt, count, encrypt, Set-Cookie
+//   LADDER=headers         + the app's security headers, Cache-Control and Vary
+//   LADDER=csrf            + a CSRF token made for the page's forms (@fastify/csrf-protection)
+// Started by scripts/bench.ts on PORT; plain JavaScript so it needs no build (it reads the built
+// security headers from dist/, which `npm run bench` builds first).
+import Fastify from 'fastify'
+import fastifyView from '@fastify/view'
+import fastifyCookie from '@fastify/cookie'
+import fastifySecureSession from '@fastify/secure-session'
+import fastifyCsrf from '@fastify/csrf-protection'
+import handlebars from 'handlebars'
+import { randomBytes } from 'node:crypto'
+import { fileURLToPath } from 'node:url'
+import { securityHeaders } from '../dist/security-headers.js'
+
+const STEPS = ['bare', 'session', 'headers', 'csrf']
+const step = STEPS.indexOf(process.env.LADDER ?? 'bare')
+if (step === -1) throw new Error(`LADDER must be one of ${STEPS.join(', ')}`)
+const has = (name) => step >= STEPS.indexOf(name)
+
+const app = Fastify({ logger: { level: 'warn' } })
+await app.register(fastifyView, {
+  engine: { handlebars },
+  root: fileURLToPath(new URL('../templates', import.meta.url)),
+  layout: 'layout.hbs',
+  options: { partials: { flashes: 'partials/flashes.hbs', cart: 'partials/cart.hbs', about: 'partials/about.hbs' } },
+  production: true
+})
+if (has('session')) {
+  await app.register(fastifyCookie)
+  await app.register(fastifySecureSession, { key: randomBytes(32), cookie: { path: '/', httpOnly: true, sameSite: 'lax' } })
+}
+if (has('headers')) {
+  const headers = securityHeaders()
+  app.addHook('onRequest', (_request, reply, done) => { reply.headers(headers); done() })
+}
+if (has('csrf')) await app.register(fastifyCsrf, { sessionPlugin: '@fastify/secure-session' })
+
+const urls = { home: '/', hello: '/howdy', cart_add: '/cart', cart_clear: '/cart/clear', session_reset: '/session/reset', session_info: '/session' }
+const nav = [{ label: 'Home', href: '/', current: true }, { label: 'Howdy', href: '/howdy', current: false }]
+const about = {
+  storeText: 'an encrypted cookie in your browser (the server keeps nothing)',
+  cookieBytes: 281,
+  idleText: '20 minutes',
+  expiresAt: '2026-11-25T23:30:00.000Z',
+  expiresText: '23:30 UTC'
+}
+const fixedToken = 'k3dXb3Qq-0cm1Q0Qz3bC8bTg1W9b3P1x2x9n0nZkVb4eYx5pQ6Vc'
+
+app.get('/', (request, reply) => {
+  let counter = 1234
+  if (has('session')) {
+    counter = (request.session.get('counter') ?? 0) + 1
+    request.session.set('counter', counter)
+  }
+  if (has('headers')) reply.header('cache-control', 'no-store').header('vary', 'Cookie, Accept')
+  const csrfToken = has('csrf') ? reply.generateCsrf() : fixedToken
+  return reply.view('home.hbs', { name: 'Home View', counter, cart: [], urls, nav, flashes: [], csrfToken, about })
+})
+app.get('/healthz', async () => ({ status: 'ok' }))
+
+process.on('SIGTERM', () => { app.close().then(() => process.exit(0)) })
+await app.listen({ host: '127.0.0.1', port: Number(process.env.PORT ?? 3000) })
