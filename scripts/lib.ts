@@ -79,7 +79,7 @@ export function hasCommand (name: string): boolean {
 /** A redis-server on a free port; `persistent` keeps its data across stop/start (saved on SIGTERM). */
 export class OwnRedis {
   #process: ChildProcess | undefined
-  readonly #dir = mkdtempSync(join(tmpdir(), 'sessions-redis-'))
+  #dir: string | undefined
 
   private constructor (readonly port: number, readonly persistent: boolean) {}
 
@@ -94,7 +94,8 @@ export class OwnRedis {
   }
 
   async start (): Promise<void> {
-    const persistence = this.persistent ? ['--save', '3600 1', '--dir', this.#dir] : ['--save', '']
+    if (this.persistent) this.#dir ??= mkdtempSync(join(tmpdir(), 'sessions-redis-'))
+    const persistence = this.#dir ? ['--save', '3600 1', '--dir', this.#dir] : ['--save', '']
     this.#process = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--appendonly', 'no', ...persistence], { stdio: 'ignore' })
     await waitFor(async () => {
       const reply = spawnSync('redis-cli', ['-p', String(this.port), 'ping'], { encoding: 'utf8' })

@@ -6,7 +6,7 @@ import t, { type Test } from 'tap'
 import type { FastifyInstance } from 'fastify'
 import type { Settings } from '../src/config.js'
 import { build } from './helper.js'
-import { hasRedisServer, REDIS_MISSING, RedisServer } from './redis-server.js'
+import { hasRedisServer, REDIS_MISSING, startRedis, type RedisServer } from './redis-server.js'
 
 export type Mode = Settings['sessionStore']
 
@@ -24,7 +24,7 @@ export function eachSessionMode (suite: (t: Test, context: ModeContext) => Promi
   for (const mode of modes) {
     const skip = mode === 'redis' && !hasRedisServer() ? REDIS_MISSING : false
     t.test(`${mode} sessions`, { skip }, async (t) => {
-      const redis = mode === 'redis' ? await RedisServer.start(t) : undefined
+      const redis = mode === 'redis' ? await startRedis(t) : undefined
       const settings: Partial<Settings> = { sessionStore: mode, ...(redis ? { redisUrl: redis.url } : {}) }
       await suite(t, { mode, settings, redis, build: (t, overrides = {}) => build(t, { ...settings, ...overrides }) })
     })

@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs'
 import { once } from 'node:events'
 import { fileURLToPath } from 'node:url'
 import { SECRET } from './helper.js'
-import { hasRedisServer, REDIS_MISSING, RedisServer } from './redis-server.js'
+import { hasRedisServer, REDIS_MISSING, startRedis } from './redis-server.js'
 
 const ENTRY = fileURLToPath(new URL('../dist/server.js', import.meta.url))
 
@@ -86,7 +86,7 @@ t.test('production without SESSION_SECRET: one line naming the variable, exit 1,
 })
 
 t.test('redis mode: the real server shares the count through Redis and closes its client on SIGTERM', { skip: hasRedisServer() ? false : REDIS_MISSING }, async (t) => {
-  const redis = await RedisServer.start(t)
+  const redis = await startRedis(t)
   const env = { SESSION_SECRET: SECRET, SESSION_STORE: 'redis', REDIS_URL: redis.url }
   const browse = fetchWithCookie()
   const one = await startServer(env)
@@ -104,7 +104,7 @@ t.test('redis mode: the real server shares the count through Redis and closes it
 })
 
 t.test('redis mode with Redis down: one line saying what to do, exit 1', { skip: hasRedisServer() ? false : REDIS_MISSING }, async (t) => {
-  const redis = await RedisServer.start(t)
+  const redis = await startRedis(t)
   await redis.stop()
   const child = spawn(process.execPath, [ENTRY], {
     env: { PATH: process.env.PATH, NODE_ENV: 'production', LOG_LEVEL: 'warn', SESSION_SECRET: SECRET, SESSION_STORE: 'redis', REDIS_URL: redis.url },

@@ -6,7 +6,7 @@ import { buildApp } from '../../src/app.js'
 import { StartupError } from '../../src/config.js'
 import { BoundedMemoryStore } from '../../src/session/memory-store.js'
 import { Browser, build, countOf, testSettings } from '../helper.js'
-import { hasRedisServer, REDIS_MISSING, RedisServer } from '../redis-server.js'
+import { hasRedisServer, REDIS_MISSING, startRedis, type RedisServer } from '../redis-server.js'
 
 const noRedis = hasRedisServer() ? false : REDIS_MISSING
 
@@ -45,7 +45,7 @@ t.test('memory: a cookieless flood stays within SESSION_STORE_MAX, evicting the 
 })
 
 t.test('store modes write nothing for requests that change nothing', { skip: noRedis }, async (t) => {
-  const redis = await RedisServer.start(t)
+  const redis = await startRedis(t)
   const client = await redisClient(t, redis)
   const app = await build(t, { sessionStore: 'redis', redisUrl: redis.url })
 
@@ -64,7 +64,7 @@ t.test('store modes write nothing for requests that change nothing', { skip: noR
 })
 
 t.test('redis: two app processes on one Redis share sessions', { skip: noRedis }, async (t) => {
-  const redis = await RedisServer.start(t)
+  const redis = await startRedis(t)
   const one = await build(t, { sessionStore: 'redis', redisUrl: redis.url })
   const two = await build(t, { sessionStore: 'redis', redisUrl: redis.url })
   const browser = new Browser(one)
@@ -85,7 +85,7 @@ t.test('cookie: two app processes sharing a secret share sessions', async (t) =>
 })
 
 t.test('redis: session keys live under the prefix with the idle timeout as TTL; reset deletes the old key', { skip: noRedis }, async (t) => {
-  const redis = await RedisServer.start(t)
+  const redis = await startRedis(t)
   const client = await redisClient(t, redis)
   const browser = new Browser(await build(t, { sessionStore: 'redis', redisUrl: redis.url, redisPrefix: 'app-a:', sessionTimeout: 300 }))
   await browser.get('/')
@@ -107,7 +107,7 @@ t.test('redis: session keys live under the prefix with the idle timeout as TTL; 
 })
 
 t.test('redis: while Redis is down pages answer 503 and /healthz says why; it recovers by itself', { skip: noRedis }, async (t) => {
-  const redis = await RedisServer.start(t)
+  const redis = await startRedis(t)
   const app = await build(t, { sessionStore: 'redis', redisUrl: redis.url })
   const browser = new Browser(app)
   await browser.get('/')
@@ -141,7 +141,7 @@ t.test('redis: while Redis is down pages answer 503 and /healthz says why; it re
 })
 
 t.test('redis: startup with Redis down fails fast with a clear message', { skip: noRedis }, async (t) => {
-  const redis = await RedisServer.start(t)
+  const redis = await startRedis(t)
   await redis.stop()
   const err = await buildApp(testSettings({ sessionStore: 'redis', redisUrl: redis.url })).catch((e: unknown) => e)
   t.ok(err instanceof StartupError)
@@ -149,7 +149,7 @@ t.test('redis: startup with Redis down fails fast with a clear message', { skip:
 })
 
 t.test('redis: with REDIS_CONNECT_WAIT the app waits for Redis to come up', { skip: noRedis }, async (t) => {
-  const redis = await RedisServer.start(t)
+  const redis = await startRedis(t)
   await redis.stop()
   const building = buildApp(testSettings({ sessionStore: 'redis', redisUrl: redis.url, redisConnectWait: 10 }))
   await sleep(500)
