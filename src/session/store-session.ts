@@ -45,11 +45,13 @@ export function storeSessionBackend (
     async register (app: FastifyInstance) {
       // An id signed with an older key is only re-issued by the plugin when the session changed;
       // otherwise it would clear the cookie. Save it, so it is re-signed with the newest key instead.
-      app.addHook('onSend', async (request) => {
+      // (Callback hooks: these run on every request, and almost always return at the first check.)
+      app.addHook('onSend', (request, _reply, payload, done) => {
         const presented = request.cookies[cookieName]
         const session = storeSessionOf(request)
-        if (!presented || !session?.sessionId || presented === session.encryptedSessionId || session.isModified()) return
-        if (signer.unsign(presented).value === session.sessionId) await session.save()
+        if (!presented || !session?.sessionId || presented === session.encryptedSessionId || session.isModified() ||
+          signer.unsign(presented).value !== session.sessionId) return done(null, payload)
+        session.save((err?: unknown) => err ? done(err as Error) : done(null, payload))
       })
       await app.register(fastifySession, {
         secret: signer,
@@ -63,13 +65,15 @@ export function storeSessionBackend (
       })
       // secure-session logs why it rejects a cookie (at debug); @fastify/session does not, so say
       // it here, after the plugin's onRequest hook has loaded the session.
-      app.addHook('onRequest', async (request) => {
+      app.addHook('onRequest', (request, _reply, done) => {
         const presented = request.cookies[cookieName]
         const session = storeSessionOf(request)
-        if (!presented || !session?.sessionId || presented === session.encryptedSessionId) return
-        const { valid, value } = signer.unsign(presented)
-        if (!valid) request.log.debug({ reason: 'bad signature' }, 'session cookie rejected: starting a new session')
-        else if (value !== session.sessionId) request.log.debug({ reason: 'unknown or expired session id' }, 'session cookie rejected: starting a new session')
+        if (presented && session?.sessionId && presented !== session.encryptedSessionId) {
+          const { valid, value } = signer.unsign(presented)
+          if (!valid) request.log.debug({ reason: 'bad signature' }, 'session cookie rejected: starting a new session')
+          else if (value !== session.sessionId) request.log.debug({ reason: 'unknown or expired session id' }, 'session cookie rejected: starting a new session')
+        }
+        done()
       })
     },
     access (request): SessionAccess {

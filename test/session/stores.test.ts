@@ -5,7 +5,7 @@ import { createClient } from 'redis'
 import { buildApp } from '../../src/app.js'
 import { StartupError } from '../../src/config.js'
 import { BoundedMemoryStore } from '../../src/session/memory-store.js'
-import { Browser, build, countOf, testSettings } from '../helper.js'
+import { Browser, build, countOf, OTHER_SECRET, SECRET, testSettings } from '../helper.js'
 import { hasRedisServer, REDIS_MISSING, startRedis, type RedisServer } from '../redis-server.js'
 
 const noRedis = hasRedisServer() ? false : REDIS_MISSING
@@ -162,4 +162,20 @@ t.test('redis: with REDIS_CONNECT_WAIT the app waits for Redis to come up', { sk
 t.test('redis: the password never appears in messages', async (t) => {
   const { redactUrl } = await import('../../src/session/redis-store.js')
   t.equal(redactUrl('redis://user:hunter2@example:6379/0'), 'redis://user:***@example:6379/0')
+})
+
+t.test('redis: after a key rotation, a request that changes nothing re-issues the cookie under the new key', { skip: noRedis }, async (t) => {
+  const redis = await startRedis(t)
+  const settings = { sessionStore: 'redis' as const, redisUrl: redis.url }
+  const browser = new Browser(await build(t, { ...settings, sessionSecrets: [OTHER_SECRET] }))
+  await browser.get('/')
+  await browser.get('/')
+
+  browser.app = await build(t, { ...settings, sessionSecrets: [SECRET, OTHER_SECRET] })
+  const readOnly = await browser.get('/session')
+  t.match(readOnly.json(), { counter: 2 }, 'the old-key cookie is read')
+  t.ok(browser.jar.cookies.has('session'), 'and not cleared, although nothing changed')
+
+  browser.app = await build(t, { ...settings, sessionSecrets: [SECRET] })
+  t.equal(countOf(await browser.get('/')), 3, 'it was re-signed: the old key is no longer needed')
 })
