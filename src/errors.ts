@@ -17,7 +17,7 @@ const CLEAR_MESSAGES: Record<string, string> = {
 
 export function registerErrorPages (app: FastifyInstance, routes: RouteTable, navLinks: NavLink[]): void {
   const urls = routes.urls()
-  const nav = navLinks.map(({ routeName, label }) => ({ label, href: routes.pathFor(routeName), current: false }))
+  const nav = routes.nav(navLinks)
 
   function sendError (request: FastifyRequest, reply: FastifyReply, statusCode: number, message: string) {
     const error = STATUS_CODES[statusCode] ?? 'Error'

@@ -1,16 +1,9 @@
 // Hostile input, tampering, expiry, errors, headers, shutdown and concurrency, in every mode that applies.
 import t from 'tap'
-import { Writable } from 'node:stream'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { buildApp, BODY_LIMIT } from '../src/app.js'
-import { Browser, build as buildCookieApp, cartOf, countOf, flashesOf, OTHER_SECRET, testSettings } from './helper.js'
+import { Browser, build as buildCookieApp, cartOf, countOf, flashesOf, logCapture, OTHER_SECRET, testSettings } from './helper.js'
 import { eachSessionMode } from './modes.js'
-
-function logCapture () {
-  const lines: string[] = []
-  const stream = new Writable({ write (chunk: Buffer, _encoding, done) { lines.push(chunk.toString()); done() } })
-  return { lines, stream }
-}
 
 eachSessionMode(async (t, { mode, build, settings }) => {
   t.test('bad cookies give a fresh session (or the intact one), never an error, and are logged without their value', async (t) => {
@@ -45,7 +38,7 @@ eachSessionMode(async (t, { mode, build, settings }) => {
     const duplicatedGoodFirst = await app.inject({ url: '/', headers: { cookie: `session=${good}; session=garbage` } })
     t.equal(countOf(duplicatedGoodFirst), 3, 'duplicated, good first: the first cookie counts, the session is intact')
 
-    const output = logs.lines.join('')
+    const output = logs.text()
     t.match(output, mode === 'cookie' ? /unable to decrypt|malformed|not long enough|nonce/ : /session cookie rejected.*|"reason":"bad signature"/, 'the reason is logged at debug')
     t.notMatch(output, good.slice(5, 40), 'the cookie value is never logged')
   })
@@ -141,7 +134,7 @@ eachSessionMode(async (t, { mode, build, settings }) => {
     const page = await browser.get('/')
     t.equal(countOf(page), 3, 'the count is as before the failure')
     t.same(cartOf(page), [])
-    const logged = logs.lines.map((line) => JSON.parse(line)).find((line) => line.msg === 'request failed')
+    const logged = logs.lines().find((line) => line.msg === 'request failed')
     t.match(logged, { reqId: String, err: { message: 'secret internal detail' } }, 'logged with the request id')
   })
 

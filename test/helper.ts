@@ -4,6 +4,7 @@
  */
 import Fastify, { type FastifyInstance, type InjectOptions, type LightMyRequestResponse } from 'fastify'
 import type { Test } from 'tap'
+import { Writable } from 'node:stream'
 import { buildApp } from '../src/app.js'
 import sessionPlugin, { openSessionBackend } from '../src/session/index.js'
 import type { Settings } from '../src/config.js'
@@ -36,6 +37,17 @@ export async function build (t: Test, overrides: Partial<Settings> = {}): Promis
   const app = await buildApp(testSettings(overrides))
   t.teardown(() => app.close())
   return app
+}
+
+/** A pino destination that keeps what is logged: `lines()` parses each line, `text()` is it raw. */
+export function logCapture () {
+  const raw: string[] = []
+  const stream = new Writable({ write (chunk: Buffer, _encoding, done) { raw.push(chunk.toString()); done() } })
+  return {
+    stream,
+    text: () => raw.join(''),
+    lines: () => raw.map((line) => JSON.parse(line) as Record<string, unknown>)
+  }
 }
 
 /** Reads what is inside a browser's encrypted session cookie, as the app with these settings would. */

@@ -6,7 +6,7 @@ import t, { type Test } from 'tap'
 import type { FastifyInstance } from 'fastify'
 import type { Settings } from '../src/config.js'
 import { build } from './helper.js'
-import { hasRedisServer, REDIS_MISSING, startRedis, type RedisServer } from './redis-server.js'
+import { hasRedisServer, REDIS_MISSING, startRedis } from './redis-server.js'
 
 export type Mode = Settings['sessionStore']
 
@@ -16,8 +16,6 @@ export interface ModeContext {
   build: (t: Test, overrides?: Partial<Settings>) => Promise<FastifyInstance>
   /** The mode's own settings (redisUrl for redis), to build with other helpers. */
   settings: Partial<Settings>
-  /** Only in redis mode. */
-  redis?: RedisServer
 }
 
 export function eachSessionMode (suite: (t: Test, context: ModeContext) => Promise<void>, modes: readonly Mode[] = ['cookie', 'memory', 'redis']): void {
@@ -26,7 +24,7 @@ export function eachSessionMode (suite: (t: Test, context: ModeContext) => Promi
     t.test(`${mode} sessions`, { skip }, async (t) => {
       const redis = mode === 'redis' ? await startRedis(t) : undefined
       const settings: Partial<Settings> = { sessionStore: mode, ...(redis ? { redisUrl: redis.url } : {}) }
-      await suite(t, { mode, settings, redis, build: (t, overrides = {}) => build(t, { ...settings, ...overrides }) })
+      await suite(t, { mode, settings, build: (t, overrides = {}) => build(t, { ...settings, ...overrides }) })
     })
   }
 }

@@ -32,11 +32,7 @@ export function mountViews (app: FastifyInstance, routes: RouteTable, ViewClass:
 
   for (const view of methods) {
     // Worked out once here, not per request.
-    const nav = (options.nav ?? []).map(({ routeName, label }) => ({
-      label,
-      href: routes.pathFor(routeName),
-      current: routeName === view.routeName
-    }))
+    const nav = routes.nav(options.nav ?? [], view.routeName)
     app.route({
       // HEAD is declared rather than left to Fastify's automatic HEAD route, so it can run dry.
       method: ['GET', 'HEAD'],

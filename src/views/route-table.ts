@@ -14,6 +14,11 @@ export class RouteTable {
     return path
   }
 
+  /** Navigation links for a page: each named route's path, the page's own marked current. */
+  nav (links: ReadonlyArray<{ routeName: string, label: string }>, currentRouteName?: string) {
+    return links.map(({ routeName, label }) => ({ label, href: this.pathFor(routeName), current: routeName === currentRouteName }))
+  }
+
   /** `{ home: '/', hello: '/howdy' }`, for links in templates. */
   urls (): Record<string, string> {
     return Object.fromEntries(this.#paths)

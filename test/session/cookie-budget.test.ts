@@ -1,21 +1,8 @@
 // The 4096-byte cookie limit: an update that would not fit is not sent, the old session stays, the user is told.
 import t from 'tap'
-import { Writable } from 'node:stream'
 import { buildApp } from '../../src/app.js'
 import { MAX_COOKIE_BYTES } from '../../src/session/cookie-budget.js'
-import { Browser, cartOf, countOf, flashesOf, testSettings } from '../helper.js'
-
-/** A pino destination that keeps the parsed log lines. */
-function logCapture () {
-  const lines: Array<Record<string, unknown>> = []
-  const stream = new Writable({
-    write (chunk: Buffer, _encoding, done) {
-      lines.push(JSON.parse(chunk.toString()))
-      done()
-    }
-  })
-  return { lines, stream }
-}
+import { Browser, cartOf, countOf, flashesOf, logCapture, testSettings } from '../helper.js'
 
 t.test('a cart of long non-ASCII items hits the cookie limit: nothing oversized is sent, nothing lost', async (t) => {
   const logs = logCapture()
@@ -46,7 +33,7 @@ t.test('a cart of long non-ASCII items hits the cookie limit: nothing oversized 
   t.same(cartOf(refusal!.page).length, accepted, 'the previous cart is intact')
   t.equal(countOf(refusal!.page), accepted + 2, 'and so is the counter')
 
-  const warning = logs.lines.find((line) => line.msg === 'session cookie too large; change not saved')
+  const warning = logs.lines().find((line) => line.msg === 'session cookie too large; change not saved')
   t.ok(warning, 'a warning is logged')
   t.ok((warning?.cookieBytes as number) > MAX_COOKIE_BYTES, `with the size (${String(warning?.cookieBytes)} bytes)`)
   t.equal(warning?.limit, MAX_COOKIE_BYTES)
