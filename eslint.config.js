@@ -1,6 +1,33 @@
 import neostandard from 'neostandard'
 
-export default neostandard({
-  ts: true,
-  ignores: ['dist/**', 'coverage/**', '.tap/**', 'test-artifacts/**']
-})
+const DOORS = 'each framework folder is imported through its index.js only'
+
+export default [
+  ...neostandard({
+    ts: true,
+    ignores: ['dist/**', 'coverage/**', '.tap/**', 'test-artifacts/**']
+  }),
+  {
+    // The tutorial's code (and its tests, tour, bench) sees the framework through its doors.
+    // test/framework/ is exempt: those are the framework's own unit tests, which reach inside.
+    files: ['**/*.ts', '**/*.js'],
+    ignores: ['src/framework/**', 'test/framework/**'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: [{ regex: 'framework/(class-views|session-modes)/(?!index\\.js$)', message: DOORS }]
+      }]
+    }
+  },
+  {
+    // Inside the framework: one folder uses another through its door, and none reaches the tutorial.
+    files: ['src/framework/**'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: [
+          { regex: '^\\.\\./(class-views|session-modes)/(?!index\\.js$)', message: DOORS },
+          { regex: '^\\.\\./\\.\\./', message: 'the framework knows nothing of the tutorial built on it' }
+        ]
+      }]
+    }
+  }
+]

@@ -5,16 +5,16 @@
 //   LADDER=headers         + the app's security headers, Cache-Control and Vary
 //   LADDER=csrf            + a CSRF token made for the page's forms (@fastify/csrf-protection)
 // Started by scripts/bench.ts on PORT; plain JavaScript so it needs no build (it reads the built
-// security headers from dist/, which `npm run bench` builds first).
+// security headers, view options and cart limits from dist/, which `npm run bench` builds first).
 import Fastify from 'fastify'
 import fastifyView from '@fastify/view'
 import fastifyCookie from '@fastify/cookie'
 import fastifySecureSession from '@fastify/secure-session'
 import fastifyCsrf from '@fastify/csrf-protection'
-import handlebars from 'handlebars'
 import { randomBytes } from 'node:crypto'
-import { fileURLToPath } from 'node:url'
-import { securityHeaders } from '../dist/security-headers.js'
+import { securityHeaders } from '../dist/src/security-headers.js'
+import { viewOptions } from '../dist/src/templates.js'
+import { MAX_CART_ITEMS, MAX_ITEM_LENGTH } from '../dist/src/cart.js'
 
 const STEPS = ['bare', 'session', 'headers', 'csrf']
 const step = STEPS.indexOf(process.env.LADDER ?? 'bare')
@@ -22,13 +22,7 @@ if (step === -1) throw new Error(`LADDER must be one of ${STEPS.join(', ')}`)
 const has = (name) => step >= STEPS.indexOf(name)
 
 const app = Fastify({ logger: { level: 'warn' } })
-await app.register(fastifyView, {
-  engine: { handlebars },
-  root: fileURLToPath(new URL('../templates', import.meta.url)),
-  layout: 'layout.hbs',
-  options: { partials: { flashes: 'partials/flashes.hbs', cart: 'partials/cart.hbs', about: 'partials/about.hbs' } },
-  production: true
-})
+await app.register(fastifyView, viewOptions(true, { limits: { itemLength: MAX_ITEM_LENGTH, cartItems: MAX_CART_ITEMS } }))
 if (has('session')) {
   await app.register(fastifyCookie)
   await app.register(fastifySecureSession, { key: randomBytes(32), cookie: { path: '/', httpOnly: true, sameSite: 'lax' } })

@@ -12,15 +12,16 @@ import { randomBytes } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { spawnSync } from 'node:child_process'
 import type { IncomingHttpHeaders } from 'node:http'
-import { fileURLToPath } from 'node:url'
-import { hasCommand, OwnRedis, startNode, type Child } from './lib.js'
+import { join } from 'node:path'
+import { hasCommand, OwnRedis, ROOT, SERVER_ENTRY, startNode, type Child } from './lib.js'
+import { CookieJar, csrfTokenIn, HttpBrowser } from './client.js'
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 4)
 const FLOOD_SECONDS = Number(process.env.BENCH_FLOOD_SECONDS ?? 10)
 const ROUNDS = 2
 const CONNECTIONS = 10
-const SERVER = fileURLToPath(new URL('../dist/server.js', import.meta.url))
-const LADDER = fileURLToPath(new URL('../bench/ladder-server.js', import.meta.url))
+const SERVER = SERVER_ENTRY
+const LADDER = join(ROOT, 'bench', 'ladder-server.js')
 const SECRET = randomBytes(48).toString('base64url')
 const MEMORY_STORE_MAX = 10_000
 
@@ -63,28 +64,30 @@ function mean (measures: Measure[]): Measure {
 
 /** A session cookie and the page's CSRF token, as a browser has them after one visit. */
 async function visit (url: string): Promise<{ cookie: string, token: string }> {
-  const res = await fetch(`${url}/`)
-  const body = await res.text()
-  return {
-    cookie: res.headers.get('set-cookie')?.split(';')[0] ?? '',
-    token: /name="_csrf" value="([^"]+)"/.exec(body)?.[1] ?? ''
-  }
+  const browser = new HttpBrowser(url)
+  await browser.get('/')
+  return { cookie: browser.jar.header() ?? '', token: browser.csrfToken ?? '' }
 }
 
-type Context = { cookie: string, token: string }
+/** One autocannon connection plays one browser tab: its own jar and the last page's token. */
+type Context = { jar: CookieJar, token: string }
+function initialContext ({ cookie, token }: { cookie: string, token: string }): Context {
+  const jar = new CookieJar()
+  jar.update(cookie)
+  return { jar, token }
+}
 function withSession (body?: (context: Context) => string) {
   return (request: autocannon.Request, context: object) => {
     const c = context as Context
-    request.headers = { ...request.headers, cookie: c.cookie }
+    request.headers = { ...request.headers, cookie: c.jar.header() ?? '' }
     if (body) request.body = body(c)
     return request
   }
 }
 function remember (_status: number, body: string, context: object, headers?: IncomingHttpHeaders) {
-  const setCookie = headers?.['set-cookie']
-  if (setCookie) (context as Context).cookie = String(setCookie).split(';')[0]!
-  const token = /name="_csrf" value="([^"]+)"/.exec(body)?.[1]
-  if (token) (context as Context).token = token
+  const c = context as Context
+  c.jar.update(headers?.['set-cookie'])
+  c.token = csrfTokenIn(body) ?? c.token
 }
 const form = { 'content-type': 'application/x-www-form-urlencoded' }
 
@@ -137,7 +140,7 @@ try {
   for (const target of targets.slice(4)) {
     const { cookie, token } = await visit(target.child.url)
     const measure = await load(target.child, {
-      initialContext: { cookie, token },
+      initialContext: initialContext({ cookie, token }),
       requests: [
         { method: 'POST', path: '/cart', headers: form, setupRequest: withSession((c) => `_csrf=${c.token}&item=apple`) },
         { method: 'GET', path: '/', setupRequest: withSession(), onResponse: remember },

@@ -8,9 +8,13 @@ import { createServer } from 'node:net'
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { PROJECT_ROOT } from '../src/project-root.js'
 import { setTimeout as sleep } from 'node:timers/promises'
 
-export const ROOT = new URL('../', import.meta.url)
+export const ROOT = PROJECT_ROOT
+
+/** The built server (`npm run build`): what `npm start` runs. */
+export const SERVER_ENTRY = join(PROJECT_ROOT, 'dist', 'src', 'server.js')
 
 export async function freePort (): Promise<number> {
   const server = createServer()

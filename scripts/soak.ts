@@ -10,12 +10,12 @@
  */
 import { randomBytes } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { fileURLToPath } from 'node:url'
-import { hasCommand, healthy, OwnRedis, startNode, waitFor } from './lib.js'
+import { hasCommand, healthy, OwnRedis, SERVER_ENTRY, startNode, waitFor } from './lib.js'
+import { countIn, HttpBrowser } from './client.js'
 
 const SECONDS = Number(process.env.SOAK_SECONDS ?? 30)
 const CLIENTS = Number(process.env.SOAK_CLIENTS ?? 16)
-const SERVER = fileURLToPath(new URL('../dist/server.js', import.meta.url))
+const SERVER = SERVER_ENTRY
 
 interface ClientResult {
   successes: number
@@ -29,19 +29,16 @@ interface Outage { from: number, to: number }
 /** One browser: GET pages one after another until the deadline, keeping its session cookie. */
 async function browse (url: string, deadline: number, outages: Outage[]): Promise<ClientResult> {
   const result: ClientResult = { successes: 0, lastCount: 0, statuses: new Map(), serverErrorsOutsideOutage: 0 }
-  let cookie = ''
+  const browser = new HttpBrowser(url)
   for (let i = 0; Date.now() < deadline; i++) {
     const sentAt = Date.now()
     let status: number
     try {
-      const res = await fetch(url + (i % 2 ? '/howdy' : '/'), { headers: cookie ? { cookie } : {}, redirect: 'manual' })
-      status = res.status
-      const body = await res.text()
-      const setCookie = res.headers.get('set-cookie')
-      if (setCookie) cookie = setCookie.split(';')[0]!
+      const page = await browser.get(i % 2 ? '/howdy' : '/')
+      status = page.status
       if (status === 200) {
         result.successes++
-        result.lastCount = Number(/<p>Count: (\d+)<\/p>/.exec(body)?.[1])
+        result.lastCount = countIn(page.body)
       }
     } catch {
       status = 0 // connection error

@@ -26,8 +26,8 @@ expect () { # expect TEXT OUTPUT: OUTPUT must contain TEXT
 up () { curl -sf -o /dev/null "$URL/healthz"; }
 
 start_server () {
-  [ -f dist/server.js ] || npm run build --silent
-  PORT="$PORT" HOST=127.0.0.1 LOG_LEVEL=warn SESSION_SECRET="$SECRET" node dist/server.js &
+  [ -f dist/src/server.js ] || npm run build --silent
+  PORT="$PORT" HOST=127.0.0.1 LOG_LEVEL=warn SESSION_SECRET="$SECRET" node dist/src/server.js &
   SERVER_PID=$!
   for _ in $(seq 1 50); do up && return 0; sleep 0.1; done
   fail "the server did not start on $URL"

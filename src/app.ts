@@ -7,21 +7,17 @@ import fastifyAccepts from '@fastify/accepts'
 import fastifyFormbody from '@fastify/formbody'
 import fastifyStatic from '@fastify/static'
 import fastifyView from '@fastify/view'
-import handlebars from 'handlebars'
-import { fileURLToPath } from 'node:url'
-import type { Settings } from './config.js'
-import sessionPlugin, { openSessionBackend } from './session/index.js'
-import { registerErrorPages } from './errors.js'
-import { RouteTable } from './views/route-table.js'
-import { mountViews } from './views/mount.js'
+import { parseSecrets, type Settings } from './config.js'
+import { mountViews, RouteTable } from './framework/class-views/index.js'
+import { openSessionBackend, sessionPlugin } from './framework/session-modes/index.js'
+import { registerErrorPages } from './error-pages.js'
 import { TutorialViews } from './views/tutorial-views.js'
 import { CartViews } from './views/cart-views.js'
+import { MAX_CART_ITEMS, MAX_ITEM_LENGTH } from './cart.js'
 import { aboutPanelFor, sessionInfo, sessionInfoSchema } from './session-info.js'
 import { addSecurityHeaders } from './security-headers.js'
-
-/** templates/ and public/ at the project root, from src/ (tsx, tests) and dist/ (built) alike. */
-export const TEMPLATES_DIR = fileURLToPath(new URL('../templates', import.meta.url))
-export const PUBLIC_DIR = fileURLToPath(new URL('../public', import.meta.url))
+import { PUBLIC_DIR, viewOptions } from './templates.js'
+import './session-data.js'
 
 /** The forms here post a few hundred bytes; anything much larger is refused (413) before parsing. */
 export const BODY_LIMIT = 8 * 1024
@@ -31,12 +27,14 @@ export interface BuildOptions {
   fastify?: FastifyServerOptions
   /** Adds routes inside the pages' context, with the session (tests mount a failing view this way). */
   extend?: (pages: FastifyInstance, routes: RouteTable) => void
+  /** Milliseconds since the epoch, for session expiry; tests pass a clock they move by hand. */
+  clock?: () => number
 }
 
 export async function buildApp (settings: Settings, options: BuildOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: { level: settings.logLevel },
-    trustProxy: settings.trustProxy,
+    logger: { level: settings.LOG_LEVEL },
+    trustProxy: settings.TRUST_PROXY,
     bodyLimit: BODY_LIMIT,
     // Reject unknown form fields (400) instead of silently dropping them.
     ajv: { customOptions: { removeAdditional: false } },
@@ -63,19 +61,23 @@ export async function buildApp (settings: Settings, options: BuildOptions = {}):
 
   addSecurityHeaders(app)
   await app.register(fastifyAccepts)
-  await app.register(fastifyView, {
-    engine: { handlebars },
-    root: TEMPLATES_DIR,
-    layout: 'layout.hbs',
-    options: { partials: { flashes: 'partials/flashes.hbs', cart: 'partials/cart.hbs', about: 'partials/about.hbs' } },
-    // Compile each template once and keep it, except while editing templates in development.
-    production: settings.nodeEnv !== 'development'
-  })
+  // Templates are compiled once and kept, except in development, where they are edited live.
+  await app.register(fastifyView, viewOptions(settings.NODE_ENV !== 'development', {
+    limits: { itemLength: MAX_ITEM_LENGTH, cartItems: MAX_CART_ITEMS }
+  }))
   registerErrorPages(app, routes, nav)
   // The stylesheet: no session, cached by browsers for a day (revalidated with its ETag after).
   await app.register(fastifyStatic, { root: PUBLIC_DIR, prefix: '/static/', maxAge: '1d' })
 
-  const sessions = await openSessionBackend(settings, app.log)
+  const sessions = await openSessionBackend({
+    mode: settings.SESSION_STORE,
+    secrets: parseSecrets(settings.SESSION_SECRET),
+    idleTimeout: settings.SESSION_TIMEOUT,
+    maxAge: settings.SESSION_MAX_AGE,
+    memory: { max: settings.SESSION_STORE_MAX },
+    redis: { url: settings.REDIS_URL, prefix: settings.REDIS_PREFIX, connectWait: settings.REDIS_CONNECT_WAIT },
+    clock: options.clock
+  }, app.log)
   app.addHook('onClose', () => sessions.close())
   app.log.info({ store: sessions.description }, 'sessions ready')
 
@@ -90,8 +92,8 @@ export async function buildApp (settings: Settings, options: BuildOptions = {}):
     // Forms are url-encoded; any other body (JSON included) is refused with 415.
     pages.removeAllContentTypeParsers()
     await pages.register(fastifyFormbody)
-    await pages.register(sessionPlugin, { backend: sessions, maxAge: settings.sessionMaxAge })
-    const aboutPanel = aboutPanelFor(settings.sessionStore, settings.sessionTimeout)
+    await pages.register(sessionPlugin, { backend: sessions })
+    const aboutPanel = aboutPanelFor(settings.SESSION_STORE, settings.SESSION_TIMEOUT)
     mountViews(pages, routes, TutorialViews, { nav, pageContext: (request) => ({ about: aboutPanel(request) }) })
     mountViews(pages, routes, CartViews)
 
@@ -100,7 +102,7 @@ export async function buildApp (settings: Settings, options: BuildOptions = {}):
       schema: { response: { 200: sessionInfoSchema } }
     }, async (request, reply) => {
       reply.header('cache-control', 'no-store').header('vary', 'Cookie')
-      return sessionInfo(request, settings.sessionStore, settings.sessionTimeout)
+      return sessionInfo(request, settings.SESSION_STORE, settings.SESSION_TIMEOUT)
     })
     options.extend?.(pages, routes)
   })

@@ -4,10 +4,10 @@
  */
 import { randomBytes } from 'node:crypto'
 import { readFileSync, writeFileSync } from 'node:fs'
-import { fileURLToPath } from 'node:url'
+import { join } from 'node:path'
+import { PROJECT_ROOT } from './project-root.js'
 
-/** `.session-secret` at the project root (this file sits one level down, in src/ or dist/). */
-export const DEV_SECRET_FILE = fileURLToPath(new URL('../.session-secret', import.meta.url))
+export const DEV_SECRET_FILE = join(PROJECT_ROOT, '.session-secret')
 
 export function readOrCreateDevSecret (file: string): string {
   try {

@@ -4,16 +4,18 @@
  */
 import closeWithGrace from 'close-with-grace'
 import type { FastifyInstance } from 'fastify'
-import { loadSettings, StartupError, type Settings } from './config.js'
+import { ConfigError, loadSettings, parseSecrets, type SecretSource, type Settings } from './config.js'
+import { SessionStoreUnreachable } from './framework/session-modes/index.js'
 import { buildApp } from './app.js'
 
 let settings: Settings
+let secretSource: SecretSource
 let app: FastifyInstance
 try {
-  settings = loadSettings()
+  ({ settings, secretSource } = loadSettings())
   app = await buildApp(settings)
 } catch (err) {
-  if (!(err instanceof StartupError)) throw err
+  if (!(err instanceof ConfigError || err instanceof SessionStoreUnreachable)) throw err
   console.error(`error: ${err.message}`)
   process.exit(1)
 }
@@ -24,5 +26,5 @@ closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {
   await app.close()
 })
 
-app.log.info({ nodeEnv: settings.nodeEnv, secrets: settings.sessionSecrets.length, from: settings.sessionSecretSource }, 'settings loaded')
-await app.listen({ host: settings.host, port: settings.port })
+app.log.info({ nodeEnv: settings.NODE_ENV, secrets: parseSecrets(settings.SESSION_SECRET).length, from: secretSource }, 'settings loaded')
+await app.listen({ host: settings.HOST, port: settings.PORT })

@@ -4,12 +4,10 @@
  */
 import type { FastifyRequest } from 'fastify'
 import { cartFrom } from './cart.js'
-import { pendingFlashCount } from './session/flash-queue.js'
-import { SESSION_COOKIE } from './session/index.js'
-import type { Settings } from './config.js'
+import { pendingFlashCount, SESSION_COOKIE, sessionOf, type SessionMode } from './framework/session-modes/index.js'
 
 export interface SessionInfo {
-  store: Settings['sessionStore']
+  store: SessionMode
   counter: number
   cart: string[]
   pendingFlashes: number
@@ -33,8 +31,8 @@ export const sessionInfoSchema = {
   }
 } as const
 
-export function sessionInfo (request: FastifyRequest, store: Settings['sessionStore'], idleTimeoutSeconds: number): SessionInfo {
-  const session = request.appSession
+export function sessionInfo (request: FastifyRequest, store: SessionMode, idleTimeoutSeconds: number): SessionInfo {
+  const session = sessionOf(request)
   const touchedAt = session.get('touchedAt')
   return {
     store,
@@ -64,7 +62,7 @@ export function sessionCookieBytes (header: string | undefined): number {
   return (end === -1 ? header.length : end) - start
 }
 
-const STORE_TEXT: Record<Settings['sessionStore'], string> = {
+const STORE_TEXT: Record<SessionMode, string> = {
   cookie: 'an encrypted cookie in your browser (the server keeps nothing)',
   memory: 'this server process\'s memory (gone when it restarts)',
   redis: 'Redis, shared by every server process'
@@ -82,14 +80,14 @@ export interface AboutPanel {
  * The "About this session" panel's facts, worded for people. What never changes is worded once;
  * the expiry is formatted once per second (timestamps are whole seconds), not once per page.
  */
-export function aboutPanelFor (store: Settings['sessionStore'], idleTimeoutSeconds: number): (request: FastifyRequest) => AboutPanel {
+export function aboutPanelFor (store: SessionMode, idleTimeoutSeconds: number): (request: FastifyRequest) => AboutPanel {
   const minutes = idleTimeoutSeconds / 60
   const storeText = STORE_TEXT[store]
   const idleText = Number.isInteger(minutes) ? `${minutes} minute${minutes === 1 ? '' : 's'}` : `${idleTimeoutSeconds} seconds`
   let cached = { touchedAt: NaN, expiresAt: '', expiresText: '' }
 
   return (request) => {
-    const touchedAt = request.appSession.get('touchedAt')
+    const touchedAt = sessionOf(request).get('touchedAt')
     if (typeof touchedAt === 'number' && touchedAt !== cached.touchedAt) {
       const expiresAt = new Date((touchedAt + idleTimeoutSeconds) * 1000).toISOString()
       cached = { touchedAt, expiresAt, expiresText: `${expiresAt.slice(11, 16)} UTC` }

@@ -1,7 +1,6 @@
 // Functional tier: the whole app through inject(), a cookie jar playing the browser.
 import t from 'tap'
-import { setTimeout as sleep } from 'node:timers/promises'
-import { Browser, build as buildCookieApp, countOf, OTHER_SECRET, SECRET } from './helper.js'
+import { Browser, build as buildCookieApp, countOf, OTHER_SECRET, SECRET, TestClock } from './helper.js'
 import { eachSessionMode } from './modes.js'
 
 eachSessionMode(async (t, { mode, build }) => {
@@ -44,7 +43,7 @@ eachSessionMode(async (t, { mode, build }) => {
   })
 
   t.test('the cookie is Secure when the request came over HTTPS (behind a trusted proxy)', async (t) => {
-    const res = await (await build(t, { trustProxy: true })).inject({ url: '/', headers: { 'x-forwarded-proto': 'https' } })
+    const res = await (await build(t, { TRUST_PROXY: true })).inject({ url: '/', headers: { 'x-forwarded-proto': 'https' } })
     t.match(res.headers['set-cookie'], /; Secure/)
   })
 
@@ -90,31 +89,34 @@ eachSessionMode(async (t, { mode, build }) => {
     const browser = new Browser(await build(t))
     await browser.get('/')
     await browser.get('/')
-    browser.app = await build(t, { sessionSecrets: [OTHER_SECRET] })
+    browser.app = await build(t, { SESSION_SECRET: OTHER_SECRET })
     t.equal(countOf(await browser.get('/')), 1)
   })
 
   // Rotating a secret means restarting the app, and a restart empties the memory store anyway.
   t.test('key rotation: a cookie made with the old secret is read and re-issued under the new one', { skip: mode === 'memory' && 'memory sessions do not outlive the restart a rotation needs' }, async (t) => {
-    const browser = new Browser(await build(t, { sessionSecrets: [OTHER_SECRET] }))
+    const browser = new Browser(await build(t, { SESSION_SECRET: OTHER_SECRET }))
     await browser.get('/')
     await browser.get('/')
 
-    browser.app = await build(t, { sessionSecrets: [SECRET, OTHER_SECRET] })
+    browser.app = await build(t, { SESSION_SECRET: `${SECRET},${OTHER_SECRET}` })
     t.equal(countOf(await browser.get('/')), 3)
 
     // The re-issued cookie no longer needs the old secret.
-    browser.app = await build(t, { sessionSecrets: [SECRET] })
+    browser.app = await build(t, { SESSION_SECRET: SECRET })
     t.equal(countOf(await browser.get('/')), 4)
   })
 
   t.test('an idle session expires after SESSION_TIMEOUT, and each write slides it', async (t) => {
-    const browser = new Browser(await build(t, { sessionTimeout: 2 }))
+    const clock = new TestClock()
+    const browser = new Browser(await build(t, { SESSION_TIMEOUT: 10 }, { clock: clock.now }))
     await browser.get('/')
-    await sleep(500)
+    clock.advance(9)
     t.equal(countOf(await browser.get('/')), 2, 'still alive within the timeout')
-    await sleep(3000)
-    t.equal(countOf(await browser.get('/')), 1, 'idle longer than the timeout: a fresh session')
+    clock.advance(9)
+    t.equal(countOf(await browser.get('/')), 3, '18 s after the first visit: each write slid the timeout')
+    clock.advance(10)
+    t.equal(countOf(await browser.get('/')), 1, 'idle for the whole timeout: a fresh session')
   })
 
   t.test('a tampered or garbage cookie gives a fresh session, never an error', async (t) => {

@@ -3,14 +3,15 @@
 import t from 'tap'
 import { existsSync, mkdirSync, readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
-import { fileURLToPath } from 'node:url'
+import { join } from 'node:path'
+import { ROOT } from '../scripts/lib.js'
 import type { FastifyInstance } from 'fastify'
 import { chromium, type Browser, type Page } from 'playwright-core'
 import { buildApp } from '../src/app.js'
 import { testSettings } from './helper.js'
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
-const ARTIFACTS = fileURLToPath(new URL('../test-artifacts/', import.meta.url))
+const ARTIFACTS = join(ROOT, 'test-artifacts') + '/'
 const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8')
 
 // As root on a closed network: no sandbox, and no background traffic to hosts that cannot be reached.

@@ -1,7 +1,7 @@
 // Unit tests for the cart's rules and the flash queue helpers.
 import t from 'tap'
 import { addToCart, cartFrom, MAX_CART_ITEMS } from '../src/cart.js'
-import { flashList, pendingFlashCount, withFlash } from '../src/session/flash-queue.js'
+import { flashList, pendingFlashCount, withFlash } from '../src/framework/session-modes/index.js'
 
 t.test('addToCart trims, appends and never changes the cart it was given', async (t) => {
   const cart = ['apple']

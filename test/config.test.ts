@@ -1,37 +1,38 @@
 import t from 'tap'
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { ConfigError, loadSettings } from '../src/config.js'
+import { ConfigError, loadSettings, parseSecrets } from '../src/config.js'
 import { SECRET, OTHER_SECRET } from './helper.js'
 
 function load (env: Record<string, string>, devSecretFile = '/nonexistent/never-written') {
-  return loadSettings({ env, dotenv: false, devSecretFile })
+  const { settings, secretSource } = loadSettings({ env, dotenv: false, devSecretFile })
+  return { ...settings, secretSource, secrets: parseSecrets(settings.SESSION_SECRET) }
 }
 
 t.test('defaults: Pyramid\'s port, loopback, development, 20-minute idle timeout', async (t) => {
   const settings = load({ SESSION_SECRET: SECRET })
   t.match(settings, {
-    host: '127.0.0.1',
-    port: 6543,
-    nodeEnv: 'development',
-    logLevel: 'info',
-    sessionSecrets: [SECRET],
-    sessionSecretSource: 'environment',
-    sessionTimeout: 1200,
-    trustProxy: false
+    HOST: '127.0.0.1',
+    PORT: 6543,
+    NODE_ENV: 'development',
+    LOG_LEVEL: 'info',
+    secrets: [SECRET],
+    secretSource: 'environment',
+    SESSION_TIMEOUT: 1200,
+    TRUST_PROXY: false
   })
 })
 
 t.test('values from the environment are converted and validated', async (t) => {
   const settings = load({ SESSION_SECRET: SECRET, PORT: '8080', HOST: '0.0.0.0', LOG_LEVEL: 'warn', SESSION_TIMEOUT: '60', TRUST_PROXY: 'true' })
-  t.match(settings, { port: 8080, host: '0.0.0.0', logLevel: 'warn', sessionTimeout: 60, trustProxy: true })
+  t.match(settings, { PORT: 8080, HOST: '0.0.0.0', LOG_LEVEL: 'warn', SESSION_TIMEOUT: 60, TRUST_PROXY: true })
   t.throws(() => load({ SESSION_SECRET: SECRET, PORT: 'eighty' }), { name: 'ConfigError', message: /PORT must be integer/ })
   t.throws(() => load({ SESSION_SECRET: SECRET, PORT: '70000' }), { name: 'ConfigError', message: /PORT/ })
   t.throws(() => load({ SESSION_SECRET: SECRET, NODE_ENV: 'staging' }), { name: 'ConfigError', message: /NODE_ENV/ })
 })
 
 t.test('a comma-separated SESSION_SECRET is a rotation list, newest first', async (t) => {
-  t.same(load({ SESSION_SECRET: ` ${SECRET} , ${OTHER_SECRET} ` }).sessionSecrets, [SECRET, OTHER_SECRET])
+  t.same(load({ SESSION_SECRET: ` ${SECRET} , ${OTHER_SECRET} ` }).secrets, [SECRET, OTHER_SECRET])
 })
 
 t.test('a short secret is refused with the variable and the fix named', async (t) => {
@@ -50,20 +51,20 @@ t.test('outside production, a missing secret is created once in a private file a
   const dir = t.testdir()
   const file = join(dir, '.session-secret')
   const first = load({}, file)
-  t.equal(first.sessionSecretSource, 'development file')
+  t.equal(first.secretSource, 'development file')
   t.ok(existsSync(file))
   t.equal(statSync(file).mode & 0o777, 0o600)
-  t.ok(first.sessionSecrets[0]!.length >= 32)
-  t.same(load({}, file).sessionSecrets, first.sessionSecrets, 'the same secret on the next start')
-  t.equal(readFileSync(file, 'utf8').trim(), first.sessionSecrets[0])
+  t.ok(first.secrets[0]!.length >= 32)
+  t.same(load({}, file).secrets, first.secrets, 'the same secret on the next start')
+  t.equal(readFileSync(file, 'utf8').trim(), first.secrets[0])
 })
 
 t.test('a damaged development secret file is replaced', async (t) => {
   const file = join(t.testdir({ '.session-secret': 'short\n' }), '.session-secret')
-  const secret = load({}, file).sessionSecrets[0]!
+  const secret = load({}, file).secrets[0]!
   t.ok(secret.length >= 32)
   writeFileSync(file, secret)
-  t.equal(load({}, file).sessionSecrets[0], secret)
+  t.equal(load({}, file).secrets[0], secret)
 })
 
 t.test('.env is read when present and the environment wins', async (t) => {
@@ -71,6 +72,6 @@ t.test('.env is read when present and the environment wins', async (t) => {
   const cwd = process.cwd()
   process.chdir(dir)
   t.teardown(() => process.chdir(cwd))
-  const settings = loadSettings({ env: { HOST: '127.0.0.2' }, devSecretFile: '/nonexistent' })
-  t.match(settings, { port: 7000, host: '127.0.0.2', sessionSecrets: [SECRET] })
+  const { settings } = loadSettings({ env: { HOST: '127.0.0.2' }, devSecretFile: '/nonexistent' })
+  t.match(settings, { PORT: 7000, HOST: '127.0.0.2', SESSION_SECRET: SECRET })
 })

@@ -1,20 +1,20 @@
 // Hostile input, tampering, expiry, errors, headers, shutdown and concurrency, in every mode that applies.
 import t from 'tap'
-import { setTimeout as sleep } from 'node:timers/promises'
 import { buildApp, BODY_LIMIT } from '../src/app.js'
-import { Browser, build as buildCookieApp, cartOf, countOf, flashesOf, logCapture, OTHER_SECRET, testSettings } from './helper.js'
+import { Browser, build as buildCookieApp, cartOf, countOf, deferred, flashesOf, logCapture, OTHER_SECRET, TestClock, testSettings } from './helper.js'
 import { eachSessionMode } from './modes.js'
+import { sessionOf } from '../src/framework/session-modes/index.js'
 
 eachSessionMode(async (t, { mode, build, settings }) => {
   t.test('bad cookies give a fresh session (or the intact one), never an error, and are logged without their value', async (t) => {
     const logs = logCapture()
-    const app = await buildApp(testSettings({ ...settings, logLevel: 'debug' }), { fastify: { logger: { level: 'debug', stream: logs.stream } } })
+    const app = await buildApp(testSettings({ ...settings, LOG_LEVEL: 'debug' }), { fastify: { logger: { level: 'debug', stream: logs.stream } } })
     t.teardown(() => app.close())
     const browser = new Browser(app)
     await browser.get('/')
     await browser.get('/')
     const good = browser.jar.cookies.get('session')!
-    const other = new Browser(await build(t, { sessionSecrets: [OTHER_SECRET] }))
+    const other = new Browser(await build(t, { SESSION_SECRET: OTHER_SECRET }))
     await other.get('/')
     const wrongKey = other.jar.cookies.get('session')!
 
@@ -44,15 +44,16 @@ eachSessionMode(async (t, { mode, build, settings }) => {
   })
 
   t.test('SESSION_MAX_AGE ends even an active session', async (t) => {
-    // Timestamps are whole seconds, so the lifetime is exact to within a second.
-    const browser = new Browser(await build(t, { sessionMaxAge: 3 }))
+    // Timestamps are whole seconds; the clock moves by whole seconds, so the lifetime is exact.
+    const clock = new TestClock()
+    const browser = new Browser(await build(t, { SESSION_MAX_AGE: 30 }, { clock: clock.now }))
     t.equal(countOf(await browser.get('/')), 1)
-    await sleep(800)
+    clock.advance(10)
     t.equal(countOf(await browser.get('/')), 2)
-    await sleep(800)
+    clock.advance(19)
     t.equal(countOf(await browser.get('/')), 3, 'active, within the lifetime')
-    await sleep(2500)
-    t.equal(countOf(await browser.get('/')), 1, 'past the absolute lifetime: a new session')
+    clock.advance(1)
+    t.equal(countOf(await browser.get('/')), 1, 'the absolute lifetime reached: a new session')
   })
 
   t.test(mode === 'cookie'
@@ -108,12 +109,12 @@ eachSessionMode(async (t, { mode, build, settings }) => {
 
   t.test('a failing view answers 500 without internals and writes no half-changed session', async (t) => {
     const logs = logCapture()
-    const app = await buildApp(testSettings({ ...settings, logLevel: 'error' }), {
+    const app = await buildApp(testSettings({ ...settings, LOG_LEVEL: 'error' }), {
       fastify: { logger: { level: 'error', stream: logs.stream } },
       extend (pages) {
         pages.get('/broken', async (request) => {
-          request.appSession.set('counter', 1000)
-          request.appSession.set('cart', ['half-made'])
+          sessionOf(request).set('counter', 1000)
+          sessionOf(request).set('cart', ['half-made'])
           throw new Error('secret internal detail')
         })
       }
@@ -146,7 +147,7 @@ eachSessionMode(async (t, { mode, build, settings }) => {
       browser.app.inject({ url: i % 2 ? '/' : '/howdy', headers: { cookie } })))
     t.same([...new Set(pages.map((res) => res.statusCode))], [200])
     for (const res of pages) t.ok(countOf(res) >= 2 && countOf(res) <= 21, `count ${countOf(res)}`)
-    browser.jar.update(pages.at(-1)!)
+    browser.jar.update(pages.at(-1)!.headers['set-cookie'])
     const after = await browser.get('/')
     t.equal(after.statusCode, 200)
     t.ok(countOf(after) >= 3, 'the session goes on from one of the parallel writes')
@@ -161,7 +162,7 @@ eachSessionMode(async (t, { mode, build, settings }) => {
       payload: new URLSearchParams({ _csrf: token, item }).toString()
     })))
     t.same([...new Set(posts.map((res) => res.statusCode))], [303])
-    browser.jar.update(posts.at(-1)!)
+    browser.jar.update(posts.at(-1)!.headers['set-cookie'])
     const cart = cartOf(await browser.get('/'))
     t.equal(cart.length, 1, 'each parallel add started from the same cart: the last write wins')
   })
@@ -178,23 +179,29 @@ t.test('security headers on pages: CSP, no sniffing, no framing; no-store and Va
 })
 
 t.test('closing the app lets a request in flight finish', async (t) => {
-  let release = () => {}
+  const handlerStarted = deferred()
+  const released = deferred()
+  const closeBegun = deferred()
   const app = await buildApp(testSettings(), {
     extend (pages) {
       pages.get('/slow', async () => {
-        await new Promise<void>((resolve) => { release = resolve })
+        handlerStarted.resolve()
+        await released.promise
         return { done: true }
       })
     }
   })
+  app.addHook('preClose', async () => closeBegun.resolve())
   const url = await app.listen({ host: '127.0.0.1', port: 0 })
   const inFlight = fetch(`${url}/slow`)
-  await sleep(100)
+  // No sleeps: each step waits for the one before it to have happened.
+  await handlerStarted.promise
   const closing = app.close()
-  await sleep(100)
-  release()
+  await closeBegun.promise
+  released.resolve()
   const res = await inFlight
   t.equal(res.status, 200)
   t.same(await res.json(), { done: true })
+  t.equal(res.headers.get('connection'), 'close', 'the response closes its keep-alive connection')
   await closing
 })

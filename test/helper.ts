@@ -1,40 +1,43 @@
 /**
- * Test helpers: settings for a test app, `build(t)` that closes the app after the test, and a
- * `Browser` that carries its cookies from one `inject` to the next, as a real browser would.
+ * Test helpers: settings for a test app, `build(t, settings, options)` that closes the app after
+ * the test, a clock to move by hand, and a `Browser` that carries its cookies from one `inject` to
+ * the next, as a real browser would.
  */
 import Fastify, { type FastifyInstance, type InjectOptions, type LightMyRequestResponse } from 'fastify'
 import type { Test } from 'tap'
 import { Writable } from 'node:stream'
-import { buildApp } from '../src/app.js'
-import sessionPlugin, { openSessionBackend } from '../src/session/index.js'
-import type { Settings } from '../src/config.js'
-import type { SessionAccess, SessionData } from '../src/session/index.js'
+import { buildApp, type BuildOptions } from '../src/app.js'
+import { loadSettings, parseSecrets, type Settings } from '../src/config.js'
+import { openSessionBackend, sessionPlugin, type SessionAccess, type SessionData } from '../src/framework/session-modes/index.js'
+import { CookieJar, countIn, csrfTokenIn } from '../scripts/client.js'
+
+export { CookieJar }
 
 export const SECRET = 'test-secret-0123456789-abcdefghijklmnopqrstuvwxyz'
 export const OTHER_SECRET = 'another-secret-9876543210-zyxwvutsrqponmlkjihgfedcba'
 
+/** The app's own defaults (from the settings schema), made quiet and given a fixed secret. */
+const TEST_DEFAULTS = loadSettings({
+  env: { NODE_ENV: 'test', LOG_LEVEL: 'silent', PORT: '0', SESSION_SECRET: SECRET, REDIS_PREFIX: 'sessions-test:' },
+  dotenv: false
+}).settings
+
 export function testSettings (overrides: Partial<Settings> = {}): Settings {
-  return {
-    host: '127.0.0.1',
-    port: 0,
-    nodeEnv: 'test',
-    logLevel: 'silent',
-    sessionSecrets: [SECRET],
-    sessionSecretSource: 'environment',
-    sessionTimeout: 1200,
-    sessionMaxAge: 0,
-    trustProxy: false,
-    sessionStore: 'cookie',
-    sessionStoreMax: 10000,
-    redisUrl: 'redis://127.0.0.1:6379',
-    redisPrefix: 'sessions-test:',
-    redisConnectWait: 0,
-    ...overrides
+  return { ...TEST_DEFAULTS, ...overrides }
+}
+
+/** A clock that stands still until a test moves it: session expiry without sleeping. */
+export class TestClock {
+  #now = Date.now()
+  readonly now = (): number => this.#now
+  advance (seconds: number): void {
+    this.#now += seconds * 1000
   }
 }
 
-export async function build (t: Test, overrides: Partial<Settings> = {}): Promise<FastifyInstance> {
-  const app = await buildApp(testSettings(overrides))
+/** Builds the app with these settings and options, and closes it after the test. */
+export async function build (t: Test, overrides: Partial<Settings> = {}, options: BuildOptions = {}): Promise<FastifyInstance> {
+  const app = await buildApp(testSettings(overrides), options)
   t.teardown(() => app.close())
   return app
 }
@@ -52,32 +55,15 @@ export function logCapture () {
 
 /** Reads what is inside a browser's encrypted session cookie, as the app with these settings would. */
 export async function sessionReader (t: Test, overrides: Partial<Settings> = {}) {
+  const settings = testSettings(overrides)
   const reader = Fastify()
-  await reader.register(sessionPlugin, { backend: await openSessionBackend(testSettings(overrides), reader.log) })
+  const backend = await openSessionBackend({ mode: 'cookie', secrets: parseSecrets(settings.SESSION_SECRET), idleTimeout: settings.SESSION_TIMEOUT }, reader.log)
+  await reader.register(sessionPlugin, { backend })
   await reader.ready()
   t.teardown(() => reader.close())
   return (jar: CookieJar) => {
     const cookie = jar.cookies.get('session')
     return cookie === undefined ? null : reader.decodeSecureSession(decodeURIComponent(cookie))?.data() ?? null
-  }
-}
-
-/** Cookies by name, sent back on every request; a cookie set to expire is forgotten. */
-export class CookieJar {
-  readonly cookies = new Map<string, string>()
-
-  update (res: LightMyRequestResponse): void {
-    for (const cookie of res.cookies as Array<{ name: string, value: string, maxAge?: number, expires?: Date }>) {
-      const expired = cookie.maxAge === 0 || (cookie.expires !== undefined && cookie.expires.getTime() <= Date.now())
-      if (expired) this.cookies.delete(cookie.name)
-      // inject() hands values back URL-decoded; encrypted cookies hold `+ / = ;`, so encode them again.
-      else this.cookies.set(cookie.name, encodeURIComponent(cookie.value))
-    }
-  }
-
-  header (): string | undefined {
-    if (this.cookies.size === 0) return undefined
-    return [...this.cookies].map(([name, value]) => `${name}=${value}`).join('; ')
   }
 }
 
@@ -94,8 +80,8 @@ export class Browser {
     const cookie = this.jar.header()
     const headers = { ...(cookie ? { cookie } : {}), ...options.headers }
     const res = await this.app.inject({ ...options, headers })
-    this.jar.update(res)
-    this.csrfToken = csrfTokenOf(res) ?? this.csrfToken
+    this.jar.update(res.headers['set-cookie'])
+    this.csrfToken = csrfTokenIn(res.body) ?? this.csrfToken
     return res
   }
 
@@ -121,11 +107,6 @@ export class Browser {
   getJson (url: string): Promise<LightMyRequestResponse> {
     return this.get(url, { accept: 'application/json' })
   }
-}
-
-/** The CSRF token in a page's forms. */
-export function csrfTokenOf (res: LightMyRequestResponse): string | undefined {
-  return /name="_csrf" value="([^"]+)"/.exec(res.body)?.[1]
 }
 
 /** The flash banners on a page, as `category: message` (HTML entities as sent). */
@@ -159,6 +140,12 @@ export function fakeSession (initial: Partial<SessionData> = {}): SessionAccess 
 
 /** The number in the page's `<p>Count: N</p>`, or NaN when the page has none. */
 export function countOf (res: LightMyRequestResponse): number {
-  const match = /<p>Count: (\d+)<\/p>/.exec(res.body)
-  return match ? Number(match[1]) : NaN
+  return countIn(res.body)
+}
+
+/** A promise and the function that resolves it (Promise.withResolvers, which Node 20 lacks). */
+export function deferred (): { promise: Promise<void>, resolve: () => void } {
+  let settle = () => {}
+  const promise = new Promise<void>((resolve) => { settle = resolve })
+  return { promise, resolve: settle }
 }

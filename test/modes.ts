@@ -4,17 +4,19 @@
  */
 import t, { type Test } from 'tap'
 import type { FastifyInstance } from 'fastify'
+import type { BuildOptions } from '../src/app.js'
 import type { Settings } from '../src/config.js'
+import type { SessionMode } from '../src/framework/session-modes/index.js'
 import { build } from './helper.js'
 import { hasRedisServer, REDIS_MISSING, startRedis } from './redis-server.js'
 
-export type Mode = Settings['sessionStore']
+export type Mode = SessionMode
 
 export interface ModeContext {
   mode: Mode
   /** Builds an app in this mode (closed after the test). */
-  build: (t: Test, overrides?: Partial<Settings>) => Promise<FastifyInstance>
-  /** The mode's own settings (redisUrl for redis), to build with other helpers. */
+  build: (t: Test, overrides?: Partial<Settings>, options?: BuildOptions) => Promise<FastifyInstance>
+  /** The mode's own settings (REDIS_URL for redis), to build with other helpers. */
   settings: Partial<Settings>
 }
 
@@ -23,8 +25,8 @@ export function eachSessionMode (suite: (t: Test, context: ModeContext) => Promi
     const skip = mode === 'redis' && !hasRedisServer() ? REDIS_MISSING : false
     t.test(`${mode} sessions`, { skip }, async (t) => {
       const redis = mode === 'redis' ? await startRedis(t) : undefined
-      const settings: Partial<Settings> = { sessionStore: mode, ...(redis ? { redisUrl: redis.url } : {}) }
-      await suite(t, { mode, settings, build: (t, overrides = {}) => build(t, { ...settings, ...overrides }) })
+      const settings: Partial<Settings> = { SESSION_STORE: mode, ...(redis ? { REDIS_URL: redis.url } : {}) }
+      await suite(t, { mode, settings, build: (t, overrides = {}, options = {}) => build(t, { ...settings, ...overrides }, options) })
     })
   }
 }

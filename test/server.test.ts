@@ -3,11 +3,12 @@ import t from 'tap'
 import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { once } from 'node:events'
-import { fileURLToPath } from 'node:url'
+import { SERVER_ENTRY } from '../scripts/lib.js'
 import { SECRET } from './helper.js'
+import { HttpBrowser } from '../scripts/client.js'
 import { hasRedisServer, REDIS_MISSING, startRedis } from './redis-server.js'
 
-const ENTRY = fileURLToPath(new URL('../dist/server.js', import.meta.url))
+const ENTRY = SERVER_ENTRY
 
 interface Running {
   child: ChildProcess
@@ -15,7 +16,7 @@ interface Running {
   exited: Promise<number | null>
 }
 
-/** Starts dist/server.js on a free port and waits for its "Server listening at" log line. */
+/** Starts the built server on a free port and waits for its "Server listening at" log line. */
 async function startServer (env: Record<string, string>): Promise<Running> {
   const child = spawn(process.execPath, [ENTRY], {
     env: { PATH: process.env.PATH, NODE_ENV: 'production', LOG_LEVEL: 'info', HOST: '127.0.0.1', PORT: '0', ...env },
@@ -35,28 +36,17 @@ async function startServer (env: Record<string, string>): Promise<Running> {
   return { child, url, exited }
 }
 
-/** A tiny browser over fetch: one cookie, sent back each time. */
-function fetchWithCookie () {
-  let cookie = ''
-  return async (url: string) => {
-    const res = await fetch(url, { headers: cookie ? { cookie } : {} })
-    const setCookie = res.headers.get('set-cookie')
-    if (setCookie) cookie = setCookie.split(';')[0]!
-    return { status: res.status, body: await res.text(), setCookie }
-  }
-}
-
 t.before(() => {
-  if (!existsSync(ENTRY)) throw new Error('dist/server.js is missing: run `npm run build` (npm test does)')
+  if (!existsSync(ENTRY)) throw new Error(`${ENTRY} is missing: run \`npm run build\` (npm test does)`)
 })
 
 t.test('the real server counts per browser, survives a restart and stops cleanly on SIGTERM', async (t) => {
-  const browse = fetchWithCookie()
   let server = await startServer({ SESSION_SECRET: SECRET })
   t.teardown(() => { server.child.kill('SIGKILL') })
+  const browser = new HttpBrowser(server.url)
 
-  t.match((await browse(`${server.url}/`)).body, '<p>Count: 1</p>')
-  t.match((await browse(`${server.url}/howdy`)).body, '<p>Count: 2</p>')
+  t.match((await browser.get('/')).body, '<p>Count: 1</p>')
+  t.match((await browser.get('/howdy')).body, '<p>Count: 2</p>')
   const health = await fetch(`${server.url}/healthz`)
   t.same(await health.json(), { status: 'ok' })
 
@@ -64,7 +54,8 @@ t.test('the real server counts per browser, survives a restart and stops cleanly
   t.equal(await server.exited, 0, 'exits 0 after SIGTERM')
 
   server = await startServer({ SESSION_SECRET: SECRET })
-  const page = await browse(`${server.url}/`)
+  browser.url = server.url
+  const page = await browser.get('/')
   t.equal(page.status, 200)
   t.match(page.body, '<p>Count: 3</p>', 'the count continues after the restart')
   server.child.kill('SIGINT')
@@ -88,14 +79,15 @@ t.test('production without SESSION_SECRET: one line naming the variable, exit 1,
 t.test('redis mode: the real server shares the count through Redis and closes its client on SIGTERM', { skip: hasRedisServer() ? false : REDIS_MISSING }, async (t) => {
   const redis = await startRedis(t)
   const env = { SESSION_SECRET: SECRET, SESSION_STORE: 'redis', REDIS_URL: redis.url }
-  const browse = fetchWithCookie()
-  const one = await startServer(env)
-  const two = await startServer(env)
+  const [one, two] = await Promise.all([startServer(env), startServer(env)])
   t.teardown(() => { one.child.kill('SIGKILL'); two.child.kill('SIGKILL') })
+  const browser = new HttpBrowser(one.url)
 
-  t.match((await browse(`${one.url}/`)).body, '<p>Count: 1</p>')
-  t.match((await browse(`${two.url}/`)).body, '<p>Count: 2</p>')
-  t.match((await browse(`${one.url}/howdy`)).body, '<p>Count: 3</p>')
+  t.match((await browser.get('/')).body, '<p>Count: 1</p>')
+  browser.url = two.url
+  t.match((await browser.get('/')).body, '<p>Count: 2</p>')
+  browser.url = one.url
+  t.match((await browser.get('/howdy')).body, '<p>Count: 3</p>')
 
   one.child.kill('SIGTERM')
   two.child.kill('SIGTERM')

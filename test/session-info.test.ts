@@ -11,7 +11,7 @@ const STORE_TEXT = {
 
 eachSessionMode(async (t, { mode, build }) => {
   t.test('GET /session tells the session\'s public data without counting, consuming or writing', async (t) => {
-    const browser = new Browser(await build(t, { sessionTimeout: 600 }))
+    const browser = new Browser(await build(t, { SESSION_TIMEOUT: 600 }))
     await browser.get('/')
     await browser.post('/cart', { item: 'apple' })
     const cookieBefore = browser.jar.header()

@@ -3,7 +3,7 @@
  * then send the browser back to a page (POST, 303, GET) with a one-time message saying what happened.
  */
 import { addToCart, cartFrom } from '../cart.js'
-import { formView, type FormOutcome, type ViewRequest } from './decorators.js'
+import { formView, type FormOutcome, type ViewRequest } from '../framework/class-views/index.js'
 
 export interface AddItemForm {
   item?: string

@@ -3,7 +3,7 @@
  * request, whose methods return plain data and share a `counter` kept in the session.
  */
 import { cartFrom } from '../cart.js'
-import { viewConfig, viewDefaults, viewProperty, type ViewRequest } from './decorators.js'
+import { viewConfig, viewDefaults, viewProperty, type ViewRequest } from '../framework/class-views/index.js'
 
 /** What every view here answers as JSON: the method's data plus the view properties. */
 const pageData = {

@@ -3,23 +3,13 @@
  * the server, so sessions can be large, revoked, or shared by several processes.
  * @see https://github.com/fastify/session
  */
-import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { FastifyInstance } from 'fastify'
 import { Signer, type CookieSerializeOptions } from '@fastify/cookie'
-import fastifySession, { type FastifySessionObject, type SessionStore } from '@fastify/session'
-import type { Settings } from '../config.js'
-import type { Health, SessionBackend } from './backend.js'
+import fastifySession, { type SessionStore } from '@fastify/session'
+import { commonParts, type Health, type SessionBackend, type SessionModeOptions } from './backend.js'
 import { deriveSigningKeys } from './keys.js'
-import type { SessionAccess, SessionData } from './types.js'
-
-/** Both session plugins declare `request.session`; in store mode it is @fastify/session's. */
-function storeSessionOf (request: FastifyRequest): FastifySessionObject {
-  return request.session as unknown as FastifySessionObject
-}
-
-/** The app's data sits on the session object as plain properties (that is what gets stored). */
-function dataOf (request: FastifyRequest): Partial<SessionData> {
-  return request.session as unknown as Partial<SessionData>
-}
+import { dropStoreSession, storeDataOf, storeSessionOf } from './plugin-sessions.js'
+import type { SessionAccess } from './types.js'
 
 export interface StoreBackendParts {
   description: string
@@ -29,15 +19,16 @@ export interface StoreBackendParts {
 }
 
 export function storeSessionBackend (
-  settings: Pick<Settings, 'sessionSecrets'>,
+  options: SessionModeOptions,
   cookieName: string,
   cookie: CookieSerializeOptions,
   { description, store, health, close }: StoreBackendParts
 ): SessionBackend {
   // Newest key first: it signs; older ones still verify.
-  const signer = new Signer(deriveSigningKeys(settings.sessionSecrets))
+  const signer = new Signer(deriveSigningKeys(options.secrets))
 
   return {
+    ...commonParts(options),
     description,
     sessionPlugin: '@fastify/session',
     health,
@@ -79,13 +70,13 @@ export function storeSessionBackend (
     access (request): SessionAccess {
       // Read request.session each time: reset() replaces it with a new session object.
       return {
-        get: (key) => dataOf(request)[key],
-        set: (key, value) => { dataOf(request)[key] = value },
+        get: (key) => storeDataOf(request)[key],
+        set: (key, value) => { storeDataOf(request)[key] = value },
         // Destroys the old entry in the store and issues a new id.
-        reset: () => storeSessionOf(request).regenerate(),
+        reset: () => storeSessionOf(request)!.regenerate(),
         // With no session on the request the plugin saves nothing and sets no cookie, so the store
         // and the browser keep what they had.
-        discardChanges: () => { (request as { session: unknown }).session = null }
+        discardChanges: () => dropStoreSession(request)
       }
     }
   }

@@ -2,11 +2,12 @@
 import t, { type Test } from 'tap'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { createClient } from 'redis'
-import { buildApp } from '../../src/app.js'
-import { StartupError } from '../../src/config.js'
-import { BoundedMemoryStore } from '../../src/session/memory-store.js'
-import { Browser, build, countOf, OTHER_SECRET, SECRET, testSettings } from '../helper.js'
-import { hasRedisServer, REDIS_MISSING, startRedis, type RedisServer } from '../redis-server.js'
+import { buildApp } from '../../../src/app.js'
+import { SessionStoreUnreachable } from '../../../src/framework/session-modes/index.js'
+import { BoundedMemoryStore } from '../../../src/framework/session-modes/memory-store.js'
+import { redactUrl } from '../../../src/framework/session-modes/redis-store.js'
+import { Browser, build, countOf, OTHER_SECRET, SECRET, TestClock, testSettings } from '../../helper.js'
+import { hasRedisServer, REDIS_MISSING, startRedis, type RedisServer } from '../../redis-server.js'
 
 const noRedis = hasRedisServer() ? false : REDIS_MISSING
 
@@ -18,18 +19,19 @@ async function redisClient (t: Test, server: RedisServer) {
 }
 
 t.test('BoundedMemoryStore keeps at most `max` sessions and forgets them after the idle timeout', async (t) => {
-  const store = new BoundedMemoryStore({ max: 100, ttlSeconds: 1 })
+  const clock = new TestClock()
+  const store = new BoundedMemoryStore({ max: 100, ttlSeconds: 1, clock: clock.now })
   const noop = () => {}
   for (let i = 0; i < 1000; i++) store.set(`id-${i}`, { counter: i } as never, noop)
   t.equal(store.size, 100)
   store.get('id-999', (_err, session) => t.match(session, { counter: 999 }))
   store.get('id-0', (_err, session) => t.equal(session, null, 'the oldest were evicted'))
-  await sleep(1100)
+  clock.advance(1.1)
   store.get('id-999', (_err, session) => t.equal(session, null, 'expired'))
 })
 
 t.test('memory: a cookieless flood stays within SESSION_STORE_MAX, evicting the least recently used', async (t) => {
-  const app = await build(t, { sessionStore: 'memory', sessionStoreMax: 50 })
+  const app = await build(t, { SESSION_STORE: 'memory', SESSION_STORE_MAX: 50 })
   const early = new Browser(app)
   const regular = new Browser(app)
   await early.get('/')
@@ -47,7 +49,7 @@ t.test('memory: a cookieless flood stays within SESSION_STORE_MAX, evicting the 
 t.test('store modes write nothing for requests that change nothing', { skip: noRedis }, async (t) => {
   const redis = await startRedis(t)
   const client = await redisClient(t, redis)
-  const app = await build(t, { sessionStore: 'redis', redisUrl: redis.url })
+  const app = await build(t, { SESSION_STORE: 'redis', REDIS_URL: redis.url })
 
   for (const request of [
     { method: 'HEAD' as const, url: '/' },
@@ -63,10 +65,22 @@ t.test('store modes write nothing for requests that change nothing', { skip: noR
   t.equal(await client.dbSize(), 1, 'a page view stores one')
 })
 
+t.test('redis: a session key expires by Redis\'s own TTL, in real time', { skip: noRedis }, async (t) => {
+  const redis = await startRedis(t)
+  const client = await redisClient(t, redis)
+  const browser = new Browser(await build(t, { SESSION_STORE: 'redis', REDIS_URL: redis.url, REDIS_PREFIX: 'ttl:', SESSION_TIMEOUT: 1 }))
+  await browser.get('/')
+  const [key] = await client.keys('ttl:*')
+  t.ok(key, 'a key was written')
+  await sleep(1200)
+  t.equal(await client.exists(key!), 0, 'Redis dropped it when the TTL ran out')
+  t.equal(countOf(await browser.get('/')), 1, 'the old cookie leads to a fresh session')
+})
+
 t.test('redis: two app processes on one Redis share sessions', { skip: noRedis }, async (t) => {
   const redis = await startRedis(t)
-  const one = await build(t, { sessionStore: 'redis', redisUrl: redis.url })
-  const two = await build(t, { sessionStore: 'redis', redisUrl: redis.url })
+  const one = await build(t, { SESSION_STORE: 'redis', REDIS_URL: redis.url })
+  const two = await build(t, { SESSION_STORE: 'redis', REDIS_URL: redis.url })
   const browser = new Browser(one)
   for (let n = 1; n <= 6; n++) {
     browser.app = n % 2 ? one : two
@@ -87,7 +101,7 @@ t.test('cookie: two app processes sharing a secret share sessions', async (t) =>
 t.test('redis: session keys live under the prefix with the idle timeout as TTL; reset deletes the old key', { skip: noRedis }, async (t) => {
   const redis = await startRedis(t)
   const client = await redisClient(t, redis)
-  const browser = new Browser(await build(t, { sessionStore: 'redis', redisUrl: redis.url, redisPrefix: 'app-a:', sessionTimeout: 300 }))
+  const browser = new Browser(await build(t, { SESSION_STORE: 'redis', REDIS_URL: redis.url, REDIS_PREFIX: 'app-a:', SESSION_TIMEOUT: 300 }))
   await browser.get('/')
   const before = await client.keys('app-a:*')
   t.equal(before.length, 1)
@@ -108,7 +122,7 @@ t.test('redis: session keys live under the prefix with the idle timeout as TTL; 
 
 t.test('redis: while Redis is down pages answer 503 and /healthz says why; it recovers by itself', { skip: noRedis }, async (t) => {
   const redis = await startRedis(t)
-  const app = await build(t, { sessionStore: 'redis', redisUrl: redis.url })
+  const app = await build(t, { SESSION_STORE: 'redis', REDIS_URL: redis.url })
   const browser = new Browser(app)
   await browser.get('/')
   t.same((await browser.get('/healthz')).json(), { status: 'ok' })
@@ -143,15 +157,15 @@ t.test('redis: while Redis is down pages answer 503 and /healthz says why; it re
 t.test('redis: startup with Redis down fails fast with a clear message', { skip: noRedis }, async (t) => {
   const redis = await startRedis(t)
   await redis.stop()
-  const err = await buildApp(testSettings({ sessionStore: 'redis', redisUrl: redis.url })).catch((e: unknown) => e)
-  t.ok(err instanceof StartupError)
+  const err = await buildApp(testSettings({ SESSION_STORE: 'redis', REDIS_URL: redis.url })).catch((e: unknown) => e)
+  t.ok(err instanceof SessionStoreUnreachable)
   t.match((err as Error).message, /^cannot reach Redis at redis:\/\/127\.0\.0\.1:\d+\/? \(.*\)\. Start Redis or correct REDIS_URL; to wait for it instead, set REDIS_CONNECT_WAIT/)
 })
 
 t.test('redis: with REDIS_CONNECT_WAIT the app waits for Redis to come up', { skip: noRedis }, async (t) => {
   const redis = await startRedis(t)
   await redis.stop()
-  const building = buildApp(testSettings({ sessionStore: 'redis', redisUrl: redis.url, redisConnectWait: 10 }))
+  const building = buildApp(testSettings({ SESSION_STORE: 'redis', REDIS_URL: redis.url, REDIS_CONNECT_WAIT: 10 }))
   await sleep(500)
   await redis.start()
   const app = await building
@@ -160,22 +174,21 @@ t.test('redis: with REDIS_CONNECT_WAIT the app waits for Redis to come up', { sk
 })
 
 t.test('redis: the password never appears in messages', async (t) => {
-  const { redactUrl } = await import('../../src/session/redis-store.js')
   t.equal(redactUrl('redis://user:hunter2@example:6379/0'), 'redis://user:***@example:6379/0')
 })
 
 t.test('redis: after a key rotation, a request that changes nothing re-issues the cookie under the new key', { skip: noRedis }, async (t) => {
   const redis = await startRedis(t)
-  const settings = { sessionStore: 'redis' as const, redisUrl: redis.url }
-  const browser = new Browser(await build(t, { ...settings, sessionSecrets: [OTHER_SECRET] }))
+  const settings = { SESSION_STORE: 'redis' as const, REDIS_URL: redis.url }
+  const browser = new Browser(await build(t, { ...settings, SESSION_SECRET: OTHER_SECRET }))
   await browser.get('/')
   await browser.get('/')
 
-  browser.app = await build(t, { ...settings, sessionSecrets: [SECRET, OTHER_SECRET] })
+  browser.app = await build(t, { ...settings, SESSION_SECRET: `${SECRET},${OTHER_SECRET}` })
   const readOnly = await browser.get('/session')
   t.match(readOnly.json(), { counter: 2 }, 'the old-key cookie is read')
   t.ok(browser.jar.cookies.has('session'), 'and not cleared, although nothing changed')
 
-  browser.app = await build(t, { ...settings, sessionSecrets: [SECRET] })
+  browser.app = await build(t, { ...settings, SESSION_SECRET: SECRET })
   t.equal(countOf(await browser.get('/')), 3, 'it was re-signed: the old key is no longer needed')
 })

@@ -3,11 +3,11 @@
  * how it renders, in the spirit of Pyramid's `@view_defaults` / `@view_config`. They only record
  * metadata; `mountViews` reads it once at boot, so no request ever looks it up.
  */
-import type { FlashCategory, SessionAccess } from '../session/types.js'
+import type { FlashCategory, SessionAccess } from '../session-modes/index.js'
 
-// Node 20 has no Symbol.metadata, and without it tsc's output passes `context.metadata === undefined`
-// (tsx polyfills it, so the bug only shows in the built app). The well-known symbol is registered
-// globally so every module, and a future Node, agree on it.
+// No Node line yet has Symbol.metadata (20, 22, 24 and 26 all lack it), and without it tsc's output
+// passes `context.metadata === undefined` (tsx polyfills it, so the bug only shows in the built
+// app). The symbol is registered globally so every module, and a Node that ships it, agree on it.
 (Symbol as { metadata?: symbol }).metadata ??= Symbol.for('Symbol.metadata')
 
 export type ViewData = Record<string, unknown>

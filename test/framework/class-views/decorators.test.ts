@@ -1,7 +1,6 @@
 import t from 'tap'
-import { viewConfig, viewDefaults, viewProperty, viewsOf } from '../../src/views/decorators.js'
-import { RouteTable } from '../../src/views/route-table.js'
-import { TutorialViews } from '../../src/views/tutorial-views.js'
+import { RouteTable, viewConfig, viewDefaults, viewProperty, viewsOf } from '../../../src/framework/class-views/index.js'
+import { TutorialViews } from '../../../src/views/tutorial-views.js'
 
 t.test('TutorialViews: each view gets its route and template, counter and cart are view properties', async (t) => {
   const { methods, properties } = viewsOf(TutorialViews)

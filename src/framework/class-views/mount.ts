@@ -4,10 +4,8 @@
  * effects, caching headers.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { dryRunSession, type SessionAccess } from '../session/index.js'
-import { flashList, pendingFlashCount, type Flash } from '../session/flash-queue.js'
-import type { FlashQueue } from '../session/types.js'
-import { wantsJson } from '../negotiate.js'
+import { dryRunSession, flashList, pendingFlashCount, sessionOf, type Flash, type FlashQueue, type SessionAccess } from '../session-modes/index.js'
+import { wantsJson } from './negotiate.js'
 import type { RouteTable } from './route-table.js'
 import { viewsOf, type FormMethod, type ViewData, type ViewRequest } from './decorators.js'
 
@@ -41,7 +39,7 @@ export function mountViews (app: FastifyInstance, routes: RouteTable, ViewClass:
       ...(view.jsonSchema ? { schema: { response: { 200: view.jsonSchema } } } : {}),
       handler: async (request: FastifyRequest, reply: FastifyReply) => {
         const isHead = request.method === 'HEAD'
-        const session = request.appSession
+        const session = sessionOf(request)
         const instance = new ViewClass({ session: isHead ? dryRunSession(session) : session })
         const data: ViewData = view.call(instance)
         for (const property of properties) data[property.name] = property.read(instance)
@@ -72,7 +70,7 @@ export function mountViews (app: FastifyInstance, routes: RouteTable, ViewClass:
       // request is refused with 403 and never reaches the session.
       preValidation: app.csrfProtection,
       handler: async (request: FastifyRequest, reply: FastifyReply) => {
-        const instance = new ViewClass({ session: request.appSession })
+        const instance = new ViewClass({ session: sessionOf(request) })
         const outcome = await form.call(instance, request.body)
         request.flash(outcome.flash.category, outcome.flash.message)
         return reply.header('cache-control', 'no-store').redirect(routes.pathFor(outcome.redirectTo), 303)

@@ -4,10 +4,8 @@
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { STATUS_CODES } from 'node:http'
-import { wantsJson } from './negotiate.js'
-import { SessionStoreUnavailable } from './session/backend.js'
-import type { RouteTable } from './views/route-table.js'
-import type { NavLink } from './views/mount.js'
+import { wantsJson, type NavLink, type RouteTable } from './framework/class-views/index.js'
+import { discardSessionChanges, SessionStoreUnavailable } from './framework/session-modes/index.js'
 
 /** Plugin messages a person should not have to decode. */
 const CLEAR_MESSAGES: Record<string, string> = {
@@ -33,7 +31,7 @@ export function registerErrorPages (app: FastifyInstance, routes: RouteTable, na
 
   app.setErrorHandler((err: FastifyError, request, reply) => {
     // A request that failed leaves the session as it came: no half-made change is written.
-    (request as Partial<Pick<FastifyRequest, 'appSession'>>).appSession?.discardChanges()
+    discardSessionChanges(request)
     if (err instanceof SessionStoreUnavailable) {
       request.log.error({ err }, 'session store unavailable')
       return sendError(request, reply, 503, err.message)

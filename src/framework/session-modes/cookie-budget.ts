@@ -8,6 +8,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { CookieSerializeOptions } from '@fastify/cookie'
 import { withFlash } from './flash-queue.js'
+import { secureSessionOf } from './plugin-sessions.js'
 
 export const MAX_COOKIE_BYTES = 4096
 
@@ -50,7 +51,7 @@ export function addCookieBudget (app: FastifyInstance, cookieName: string, cooki
   }
 
   app.addHook('onSend', (request: FastifyRequest, reply: FastifyReply, payload, done) => {
-    const session = request.session
+    const session = secureSessionOf(request)
     if (!session?.changed || session.deleted) return done(null, payload)
 
     // Marked unchanged either way: this hook has answered for the session.

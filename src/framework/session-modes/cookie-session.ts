@@ -7,19 +7,16 @@
  */
 import type { CookieSerializeOptions } from '@fastify/cookie'
 import fastifySecureSession from '@fastify/secure-session'
-import type { Settings } from '../config.js'
-import type { SessionBackend } from './backend.js'
+import { commonParts, type SessionBackend, type SessionModeOptions } from './backend.js'
 import { addCookieBudget } from './cookie-budget.js'
 import { deriveCookieKeys } from './keys.js'
+import { secureSessionOf } from './plugin-sessions.js'
 
-export function cookieSessionBackend (
-  settings: Pick<Settings, 'sessionSecrets' | 'sessionTimeout'>,
-  cookieName: string,
-  cookie: CookieSerializeOptions
-): SessionBackend {
+export function cookieSessionBackend (options: SessionModeOptions, cookieName: string, cookie: CookieSerializeOptions): SessionBackend {
   // Derived once here, not per app context or request.
-  const key = deriveCookieKeys(settings.sessionSecrets)
+  const key = deriveCookieKeys(options.secrets)
   return {
+    ...commonParts(options),
     description: 'encrypted cookie',
     sessionPlugin: '@fastify/secure-session',
     async register (app) {
@@ -30,12 +27,13 @@ export function cookieSessionBackend (
         // Newest key first: it encrypts; older ones still decrypt, and such cookies are re-issued.
         key,
         // Seconds since the last write, checked against a timestamp inside the encrypted payload.
-        expiry: settings.sessionTimeout,
+        // (It reads the real clock; the plugin in index.ts checks the same timeout on the options' clock.)
+        expiry: options.idleTimeout,
         cookie
       })
     },
     access (request) {
-      const session = request.session
+      const session = secureSessionOf(request)!
       return {
         get: (key) => session.get(key),
         set: (key, value) => session.set(key, value),

@@ -12,11 +12,19 @@ import { LRUCache } from 'lru-cache'
 
 type Callback<T = void> = (err?: unknown, result?: T) => void
 
+export interface MemoryStoreOptions {
+  max: number
+  ttlSeconds: number
+  /** Milliseconds; the TTL is measured on it (tests move it by hand). */
+  clock?: () => number
+}
+
 export class BoundedMemoryStore implements SessionStore {
   readonly #sessions: LRUCache<string, string>
 
-  constructor ({ max, ttlSeconds }: { max: number, ttlSeconds: number }) {
-    this.#sessions = new LRUCache({ max, ttl: ttlSeconds * 1000 })
+  constructor ({ max, ttlSeconds, clock }: MemoryStoreOptions) {
+    // lru-cache reuses a reading of its clock for 1 ms (ttlResolution); a hand-moved clock is read every time.
+    this.#sessions = new LRUCache({ max, ttl: ttlSeconds * 1000, ...(clock ? { perf: { now: clock }, ttlResolution: 0 } : {}) })
   }
 
   get size (): number {

@@ -1,12 +1,12 @@
 // The 4096-byte cookie limit: an update that would not fit is not sent, the old session stays, the user is told.
 import t from 'tap'
-import { buildApp } from '../../src/app.js'
-import { MAX_COOKIE_BYTES } from '../../src/session/cookie-budget.js'
-import { Browser, cartOf, countOf, flashesOf, logCapture, testSettings } from '../helper.js'
+import { buildApp } from '../../../src/app.js'
+import { MAX_COOKIE_BYTES } from '../../../src/framework/session-modes/cookie-budget.js'
+import { Browser, cartOf, countOf, flashesOf, logCapture, testSettings } from '../../helper.js'
 
 t.test('a cart of long non-ASCII items hits the cookie limit: nothing oversized is sent, nothing lost', async (t) => {
   const logs = logCapture()
-  const app = await buildApp(testSettings({ logLevel: 'warn' }), { fastify: { logger: { level: 'warn', stream: logs.stream } } })
+  const app = await buildApp(testSettings({ LOG_LEVEL: 'warn' }), { fastify: { logger: { level: 'warn', stream: logs.stream } } })
   t.teardown(() => app.close())
   const browser = new Browser(app)
   await browser.get('/')
@@ -45,7 +45,7 @@ t.test('a cart of long non-ASCII items hits the cookie limit: nothing oversized 
 })
 
 t.test('uriEncodedLength counts what encodeURIComponent would make', async (t) => {
-  const { uriEncodedLength } = await import('../../src/session/cookie-budget.js')
+  const { uriEncodedLength } = await import('../../../src/framework/session-modes/cookie-budget.js')
   for (const value of ['', 'abcXYZ019', "-_.!~*'()", 'a+b/c=d;e', ' %&?#', 'é', '€', '🍎', 'x🍎yé€+', 'A'.repeat(300)]) {
     t.equal(uriEncodedLength(value), encodeURIComponent(value).length, JSON.stringify(value.slice(0, 12)))
   }

@@ -11,8 +11,7 @@ import type { SessionStore } from '@fastify/session'
 import { RedisStore } from 'connect-redis'
 import { createClient } from 'redis'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { StartupError, type Settings } from '../config.js'
-import { SessionStoreUnavailable, type Health } from './backend.js'
+import { SessionStoreUnavailable, SessionStoreUnreachable, type Health } from './backend.js'
 import type { StoreBackendParts } from './store-session.js'
 
 type Callback = (err?: unknown, result?: unknown) => void
@@ -28,13 +27,19 @@ export function redactUrl (url: string): string {
   }
 }
 
-export async function connectRedisStore (
-  settings: Pick<Settings, 'redisUrl' | 'redisPrefix' | 'redisConnectWait' | 'sessionTimeout'>,
-  log: FastifyBaseLogger
-): Promise<StoreBackendParts> {
-  const where = redactUrl(settings.redisUrl)
+export interface RedisStoreOptions {
+  url: string
+  prefix: string
+  /** Seconds to keep trying at startup; 0 fails at once. */
+  connectWait: number
+  /** Seconds: each key's TTL. */
+  ttlSeconds: number
+}
+
+export async function connectRedisStore (options: RedisStoreOptions, log: FastifyBaseLogger): Promise<StoreBackendParts> {
+  const where = redactUrl(options.url)
   const client = createClient({
-    url: settings.redisUrl,
+    url: options.url,
     // Fail commands at once while disconnected instead of queueing them: a 503 now beats a hung request.
     disableOfflineQueue: true,
     socket: {
@@ -56,18 +61,18 @@ export async function connectRedisStore (
   })
 
   try {
-    await firstConnection(client, settings.redisConnectWait)
+    await firstConnection(client, options.connectWait)
   } catch (err) {
     client.destroy()
-    throw new StartupError(
+    throw new SessionStoreUnreachable(
       `cannot reach Redis at ${where} (${(err as Error).message}). Start Redis or correct REDIS_URL; ` +
       'to wait for it instead, set REDIS_CONNECT_WAIT to a number of seconds.'
     )
   }
-  log.info({ redis: where, prefix: settings.redisPrefix }, 'redis: connected')
+  log.info({ redis: where, prefix: options.prefix }, 'redis: connected')
 
   // connect-redis types its client loosely against an older generic signature; the client is the right one.
-  const redisStore = new RedisStore({ client: client as never, prefix: settings.redisPrefix, ttl: settings.sessionTimeout })
+  const redisStore = new RedisStore({ client: client as never, prefix: options.prefix, ttl: options.ttlSeconds })
   return {
     description: 'redis',
     store: storeAnswering503(redisStore),
@@ -87,10 +92,18 @@ async function firstConnection (
   const connected = client.connect()
   // Once the race is decided, the loser's rejection has nobody listening: keep it quiet.
   connected.catch(() => {})
+  // The wait's timer is cancelled once connected, so it never holds the process open.
+  const timer = new AbortController()
   const giveUp = waitSeconds === 0
     ? new Promise<never>((_resolve, reject) => client.once('error', reject))
-    : sleep(waitSeconds * 1000).then(() => { throw new Error(`not reachable within REDIS_CONNECT_WAIT=${waitSeconds}s`) })
-  await Promise.race([connected, giveUp])
+    : sleep(waitSeconds * 1000, undefined, { signal: timer.signal })
+      .then(() => { throw new Error(`not reachable within REDIS_CONNECT_WAIT=${waitSeconds}s`) })
+  giveUp.catch(() => {})
+  try {
+    await Promise.race([connected, giveUp])
+  } finally {
+    timer.abort()
+  }
 }
 
 /** The store's errors become SessionStoreUnavailable, which the error page answers with 503. */

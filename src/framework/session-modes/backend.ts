@@ -1,0 +1,68 @@
+/** What each session mode provides, and the options that pick and shape one. */
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { SessionAccess } from './types.js'
+
+export const SESSION_MODES = ['cookie', 'memory', 'redis'] as const
+export type SessionMode = typeof SESSION_MODES[number]
+
+export interface SessionModeOptions {
+  mode: SessionMode
+  /** Newest first: the first one encrypts (or signs) new cookies, every one still decrypts (or verifies). */
+  secrets: readonly string[]
+  /** Seconds: a session not written for this long starts afresh. */
+  idleTimeout: number
+  /** Seconds from a session's first write, however active it is; 0 or absent: no limit. */
+  maxAge?: number
+  /** Memory mode: at most this many sessions. */
+  memory?: { max: number }
+  /** Redis mode: where, under which key prefix, and how long to wait for it at startup (seconds). */
+  redis?: { url: string, prefix: string, connectWait: number }
+  /** Milliseconds since the epoch; tests pass a clock they move by hand instead of sleeping. */
+  clock?: () => number
+}
+
+export type Health = { ok: true } | { ok: false, reason: string }
+
+export interface SessionBackend {
+  readonly mode: SessionMode
+  /** 'encrypted cookie', 'memory' or 'redis', for logs and the page. */
+  readonly description: string
+  /** Which plugin holds `request.session`, for @fastify/csrf-protection. */
+  readonly sessionPlugin: '@fastify/secure-session' | '@fastify/session'
+  readonly idleTimeout: number
+  readonly maxAge: number
+  /** Unix seconds, from the options' clock. */
+  now (): number
+  /** Registers the session plugin in this context (cookie parsing is already registered). */
+  register (app: FastifyInstance): Promise<void>
+  access (request: FastifyRequest): SessionAccess
+  health (): Health
+  close (): Promise<void>
+}
+
+/** The parts of a backend that do not depend on the mode. */
+export function commonParts (options: SessionModeOptions) {
+  const clock = options.clock ?? Date.now
+  return {
+    mode: options.mode,
+    idleTimeout: options.idleTimeout,
+    maxAge: options.maxAge ?? 0,
+    now: () => Math.floor(clock() / 1000)
+  }
+}
+
+/** Thrown by a store that cannot be reached; the error page answers 503 with this message. */
+export class SessionStoreUnavailable extends Error {
+  override name = 'SessionStoreUnavailable'
+  readonly statusCode = 503
+  readonly code = 'SESSION_STORE_UNAVAILABLE'
+
+  constructor (cause: unknown) {
+    super('Sessions are unavailable for a moment (the session store cannot be reached). Please try again shortly.', { cause })
+  }
+}
+
+/** The session store cannot be reached at startup: the message says what to do, printed as is. */
+export class SessionStoreUnreachable extends Error {
+  override name = 'SessionStoreUnreachable'
+}

@@ -1,0 +1,18 @@
+/**
+ * Session modes: where a session lives (an encrypted cookie, this process's memory, or Redis) and
+ * one way to reach it from a view in every mode. This file is the only import point for code
+ * outside this folder (eslint refuses deeper imports).
+ *
+ *   const backend = await openSessionBackend({ mode: 'cookie', secrets, idleTimeout: 1200 }, app.log)
+ *   await pages.register(sessionPlugin, { backend })
+ *   sessionOf(request).get('flash')
+ */
+export { default as sessionPlugin, sessionOf, discardSessionChanges, type SessionPluginOptions } from './session-plugin.js'
+export { openSessionBackend, SESSION_COOKIE } from './open-backend.js'
+export {
+  SESSION_MODES, SessionStoreUnavailable, SessionStoreUnreachable,
+  type SessionMode, type SessionModeOptions, type SessionBackend, type Health
+} from './backend.js'
+export { dryRunSession } from './dry-run.js'
+export { flashList, pendingFlashCount, withFlash, type Flash } from './flash-queue.js'
+export type { SessionAccess, SessionData, SessionKey, FlashCategory, FlashQueue } from './types.js'

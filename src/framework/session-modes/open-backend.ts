@@ -1,0 +1,38 @@
+/** Picks the session mode from the options, connecting to its store first when it has one. */
+import type { FastifyBaseLogger } from 'fastify'
+import type { CookieSerializeOptions } from '@fastify/cookie'
+import type { SessionBackend, SessionModeOptions } from './backend.js'
+import { cookieSessionBackend } from './cookie-session.js'
+import { BoundedMemoryStore } from './memory-store.js'
+import { storeSessionBackend } from './store-session.js'
+
+export const SESSION_COOKIE = 'session'
+
+const COOKIE: CookieSerializeOptions = {
+  path: '/',
+  httpOnly: true,
+  sameSite: 'lax',
+  // 'auto': Secure when the request came over HTTPS, so plain-http development still works.
+  // (@fastify/session's default, `true`, would silently set no cookie at all over http.)
+  secure: 'auto'
+}
+
+export async function openSessionBackend (options: SessionModeOptions, log: FastifyBaseLogger): Promise<SessionBackend> {
+  switch (options.mode) {
+    case 'cookie':
+      return cookieSessionBackend(options, SESSION_COOKIE, COOKIE)
+    case 'memory':
+      return storeSessionBackend(options, SESSION_COOKIE, COOKIE, {
+        description: 'memory',
+        store: new BoundedMemoryStore({ max: options.memory?.max ?? 10_000, ttlSeconds: options.idleTimeout, clock: options.clock }),
+        health: () => ({ ok: true }),
+        close: async () => {}
+      })
+    case 'redis': {
+      const redis = options.redis ?? { url: 'redis://127.0.0.1:6379', prefix: 'sessions:', connectWait: 0 }
+      // Loaded only in this mode: the Redis client costs a third of a second at every start.
+      const { connectRedisStore } = await import('./redis-store.js')
+      return storeSessionBackend(options, SESSION_COOKIE, COOKIE, await connectRedisStore({ ...redis, ttlSeconds: options.idleTimeout }, log))
+    }
+  }
+}

@@ -1,0 +1,108 @@
+/**
+ * The session plugin: cookies, the mode's session plugin, expiry on the backend's clock, flash and
+ * CSRF, registered together in the context that serves pages. Views reach the session through
+ * `sessionOf(request)`, which works the same in every mode.
+ *
+ * @fastify/flash and @fastify/csrf-protection read and write `request.session` themselves (their
+ * APIs take no session object), so they bypass `sessionOf`: their writes skip the dry run and do
+ * not move `touchedAt`. mountViews never calls them on HEAD, so HEAD still writes nothing; and a
+ * flash or a CSRF secret is only ever written by a request that also writes through `sessionOf`
+ * (a page counts, a form changes the cart or resets) or is followed by one (a refused form's 303).
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import fp from 'fastify-plugin'
+import fastifyCookie from '@fastify/cookie'
+import fastifyFlash from '@fastify/flash'
+import fastifyCsrfProtection from '@fastify/csrf-protection'
+import type { SessionBackend } from './backend.js'
+import type { SessionAccess } from './types.js'
+
+const ACCESS = Symbol('session-modes.access')
+
+type WithAccess = FastifyRequest & { [ACCESS]?: SessionAccess }
+
+/**
+ * This request's session, whatever the mode. Throws when the session plugin is not registered in
+ * the request's context (a route outside the pages, such as /healthz, has no session).
+ */
+export function sessionOf (request: FastifyRequest): SessionAccess {
+  const session = (request as WithAccess)[ACCESS]
+  if (session === undefined) throw new Error('no session here: register the session plugin in this route\'s context')
+  return session
+}
+
+/** After a failure: forget what this request changed in its session, if it has one. */
+export function discardSessionChanges (request: FastifyRequest): void {
+  (request as WithAccess)[ACCESS]?.discardChanges()
+}
+
+export interface SessionPluginOptions {
+  backend: SessionBackend
+}
+
+async function sessionPlugin (app: FastifyInstance, { backend }: SessionPluginOptions) {
+  await app.register(fastifyCookie)
+  await backend.register(app)
+  // Made once per request, on first use.
+  const made = new WeakMap<FastifyRequest, SessionAccess>()
+  app.decorateRequest(ACCESS, {
+    getter (this: FastifyRequest) {
+      let session = made.get(this)
+      if (session === undefined) made.set(this, session = touchingOnWrite(backend.access(this), backend.now))
+      return session
+    }
+  })
+
+  // Expiry on the backend's clock, before anything (CSRF included) reads the session. The plugins
+  // expire sessions on the real clock too; this check makes every mode agree, to the second, and
+  // lets tests move time. HEAD never writes, so it only ever shows what GET would.
+  const { idleTimeout, maxAge } = backend
+  app.addHook('onRequest', async (request) => {
+    if (request.method === 'HEAD') return
+    const session = sessionOf(request)
+    const touchedAt = session.get('touchedAt')
+    if (touchedAt === undefined) return
+    const now = backend.now()
+    const createdAt = session.get('createdAt') ?? touchedAt
+    const reason = now - touchedAt >= idleTimeout
+      ? 'idle timeout reached'
+      : maxAge > 0 && now - createdAt >= maxAge ? 'absolute lifetime reached' : undefined
+    if (reason !== undefined) {
+      request.log.debug({ reason }, 'session: starting a new one')
+      await session.reset()
+    }
+  })
+
+  await app.register(fastifyFlash)
+  await app.register(fastifyCsrfProtection, {
+    sessionPlugin: backend.sessionPlugin,
+    // A refused form is routine (an old tab, a reset session): the 403 page explains; no warning.
+    logLevel: 'info',
+    // Only a string token counts; a repeated `_csrf` field is simply not a token.
+    getToken: (request: FastifyRequest) => {
+      const fromBody = (request.body as { _csrf?: unknown } | undefined)?._csrf
+      const token = typeof fromBody === 'string' ? fromBody : request.headers['x-csrf-token']
+      return typeof token === 'string' ? token : undefined
+    }
+  })
+}
+
+/**
+ * Every write also records when (and the first one, since when), so the idle timeout can be shown
+ * and the absolute lifetime enforced the same way in every mode.
+ */
+function touchingOnWrite (session: SessionAccess, now: () => number): SessionAccess {
+  return {
+    get: session.get,
+    set (key, value) {
+      const at = now()
+      session.set(key, value)
+      session.set('touchedAt', at)
+      if (session.get('createdAt') === undefined) session.set('createdAt', at)
+    },
+    reset: session.reset,
+    discardChanges: session.discardChanges
+  }
+}
+
+export default fp(sessionPlugin, { name: 'session-modes', fastify: '5.x' })

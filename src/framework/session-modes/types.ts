@@ -1,0 +1,39 @@
+/**
+ * What a session holds, and the small surface views use to reach it, whatever the mode.
+ * `SessionData` lists the keys this framework itself keeps; an app adds its own by declaration
+ * merging (`declare module './framework/session-modes/index.js' { interface SessionData { … } }`),
+ * and every key-aware type here, and the session plugins' own types, follow from that one list.
+ */
+export const FLASH_CATEGORIES = ['error', 'success', 'info'] as const
+export type FlashCategory = typeof FLASH_CATEGORIES[number]
+
+/** Pending one-time messages by category, in @fastify/flash's format. */
+export type FlashQueue = { [category: string]: string[] }
+
+export interface SessionData {
+  flash: FlashQueue
+  /** The CSRF secret (@fastify/csrf-protection); tokens in forms are derived from it. */
+  _csrf: string
+  /** Unix seconds of the last write: the idle timeout counts from here, in every mode. */
+  touchedAt: number
+  /** Unix seconds of the first write: the absolute lifetime counts from here. */
+  createdAt: number
+}
+
+export type SessionKey = keyof SessionData
+
+export interface SessionAccess {
+  get<K extends SessionKey>(key: K): SessionData[K] | undefined
+  set<K extends SessionKey>(key: K, value: SessionData[K] | undefined): void
+  /** Throw this session away (every key) and continue in a brand-new one. */
+  reset(): Promise<void>
+  /** Forget this request's changes: the browser keeps the session it came with (after a failure). */
+  discardChanges(): void
+}
+
+type AllSessionData = SessionData
+
+// secure-session types its own `request.session.get/set` from an interface of its own: the same keys.
+declare module '@fastify/secure-session' {
+  interface SessionData extends AllSessionData {}
+}

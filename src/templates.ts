@@ -1,0 +1,35 @@
+/**
+ * How pages are rendered: Handlebars templates under templates/, one layout, and every file in
+ * templates/partials/ as a partial by its name. The app and the benchmark's ladder both use this.
+ * @see https://github.com/fastify/point-of-view
+ */
+import handlebars from 'handlebars'
+import { readdirSync } from 'node:fs'
+import { basename, extname, join } from 'node:path'
+import type { FastifyViewOptions } from '@fastify/view'
+import { PROJECT_ROOT } from './project-root.js'
+
+export const TEMPLATES_DIR = join(PROJECT_ROOT, 'templates')
+export const PUBLIC_DIR = join(PROJECT_ROOT, 'public')
+
+/** `{ cart: 'partials/cart.hbs', … }` for every file in templates/partials/. */
+function partials (): Record<string, string> {
+  const files = readdirSync(join(TEMPLATES_DIR, 'partials')).filter((file) => extname(file) === '.hbs')
+  return Object.fromEntries(files.sort().map((file) => [basename(file, '.hbs'), `partials/${file}`]))
+}
+
+/**
+ * @param production compile each template once and keep it (everywhere but development, where
+ *   templates are edited while the server runs)
+ * @param defaultContext data every template gets (the app passes the cart's limits)
+ */
+export function viewOptions (production: boolean, defaultContext: Record<string, unknown> = {}): FastifyViewOptions {
+  return {
+    engine: { handlebars },
+    root: TEMPLATES_DIR,
+    layout: 'layout.hbs',
+    options: { partials: partials() },
+    defaultContext,
+    production
+  }
+}
