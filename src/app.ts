@@ -9,7 +9,7 @@ import fastifyStatic from '@fastify/static'
 import fastifyView from '@fastify/view'
 import { parseSecrets, type Settings } from './config.js'
 import { mountViews, RouteTable } from './framework/class-views/index.js'
-import { openSessionBackend, sessionPlugin } from './framework/session-modes/index.js'
+import { openSessionBackend, sessionPlugin, type SessionModeOptions } from './framework/session-modes/index.js'
 import { registerErrorPages } from './error-pages.js'
 import { TutorialViews } from './views/tutorial-views.js'
 import { CartViews } from './views/cart-views.js'
@@ -29,6 +29,19 @@ export interface BuildOptions {
   extend?: (pages: FastifyInstance, routes: RouteTable) => void
   /** Milliseconds since the epoch, for session expiry; tests pass a clock they move by hand. */
   clock?: () => number
+}
+
+/** The session framework's options, from the app's settings (the one place they are mapped). */
+export function sessionModeOptions (settings: Settings, clock?: () => number): SessionModeOptions {
+  return {
+    mode: settings.SESSION_STORE,
+    secrets: parseSecrets(settings.SESSION_SECRET),
+    idleTimeout: settings.SESSION_TIMEOUT,
+    maxAge: settings.SESSION_MAX_AGE,
+    memory: { max: settings.SESSION_STORE_MAX },
+    redis: { url: settings.REDIS_URL, prefix: settings.REDIS_PREFIX, connectWait: settings.REDIS_CONNECT_WAIT },
+    clock
+  }
 }
 
 export async function buildApp (settings: Settings, options: BuildOptions = {}): Promise<FastifyInstance> {
@@ -69,15 +82,7 @@ export async function buildApp (settings: Settings, options: BuildOptions = {}):
   // The stylesheet: no session, cached by browsers for a day (revalidated with its ETag after).
   await app.register(fastifyStatic, { root: PUBLIC_DIR, prefix: '/static/', maxAge: '1d' })
 
-  const sessions = await openSessionBackend({
-    mode: settings.SESSION_STORE,
-    secrets: parseSecrets(settings.SESSION_SECRET),
-    idleTimeout: settings.SESSION_TIMEOUT,
-    maxAge: settings.SESSION_MAX_AGE,
-    memory: { max: settings.SESSION_STORE_MAX },
-    redis: { url: settings.REDIS_URL, prefix: settings.REDIS_PREFIX, connectWait: settings.REDIS_CONNECT_WAIT },
-    clock: options.clock
-  }, app.log)
+  const sessions = await openSessionBackend(sessionModeOptions(settings, options.clock), app.log)
   app.addHook('onClose', () => sessions.close())
   app.log.info({ store: sessions.description }, 'sessions ready')
 

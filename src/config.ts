@@ -1,7 +1,7 @@
 /**
  * Settings, read from the environment (and `.env`) once, validated with one JSON schema (the
- * `Settings` type is derived from it by json-schema-to-ts, types only), and returned typed. Nothing else in the
- * app reads `process.env`: tests build the app from any `Settings` they like.
+ * `Settings` type is derived from it by json-schema-to-ts, types only), and returned typed.
+ * Nothing else in the app reads `process.env`: tests build the app from any `Settings` they like.
  * @see https://github.com/fastify/env-schema
  */
 import envSchema from 'env-schema'
@@ -70,7 +70,7 @@ export function loadSettings (options: LoadOptions = {}): { settings: Settings, 
 
   const secret = settings.SESSION_SECRET.trim()
   if (secret) {
-    parseSecrets(secret)
+    parseSecrets(secret) // a short secret stops the start here, with its one-line message
     return { settings: { ...settings, SESSION_SECRET: secret }, secretSource: 'environment' }
   }
   if (settings.NODE_ENV === 'production') {

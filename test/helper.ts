@@ -6,12 +6,10 @@
 import Fastify, { type FastifyInstance, type InjectOptions, type LightMyRequestResponse } from 'fastify'
 import type { Test } from 'tap'
 import { Writable } from 'node:stream'
-import { buildApp, type BuildOptions } from '../src/app.js'
-import { loadSettings, parseSecrets, type Settings } from '../src/config.js'
+import { buildApp, sessionModeOptions, type BuildOptions } from '../src/app.js'
+import { loadSettings, type Settings } from '../src/config.js'
 import { openSessionBackend, sessionPlugin, type SessionAccess, type SessionData } from '../src/framework/session-modes/index.js'
 import { CookieJar, countIn, csrfTokenIn } from '../scripts/client.js'
-
-export { CookieJar }
 
 export const SECRET = 'test-secret-0123456789-abcdefghijklmnopqrstuvwxyz'
 export const OTHER_SECRET = 'another-secret-9876543210-zyxwvutsrqponmlkjihgfedcba'
@@ -55,9 +53,8 @@ export function logCapture () {
 
 /** Reads what is inside a browser's encrypted session cookie, as the app with these settings would. */
 export async function sessionReader (t: Test, overrides: Partial<Settings> = {}) {
-  const settings = testSettings(overrides)
   const reader = Fastify()
-  const backend = await openSessionBackend({ mode: 'cookie', secrets: parseSecrets(settings.SESSION_SECRET), idleTimeout: settings.SESSION_TIMEOUT }, reader.log)
+  const backend = await openSessionBackend({ ...sessionModeOptions(testSettings(overrides)), mode: 'cookie' }, reader.log)
   await reader.register(sessionPlugin, { backend })
   await reader.ready()
   t.teardown(() => reader.close())

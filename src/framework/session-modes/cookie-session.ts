@@ -27,7 +27,7 @@ export function cookieSessionBackend (options: SessionModeOptions, cookieName: s
         // Newest key first: it encrypts; older ones still decrypt, and such cookies are re-issued.
         key,
         // Seconds since the last write, checked against a timestamp inside the encrypted payload.
-        // (It reads the real clock; the plugin in index.ts checks the same timeout on the options' clock.)
+        // (It reads the real clock; session-plugin.ts checks the same timeout on the options' clock.)
         expiry: options.idleTimeout,
         cookie
       })

@@ -29,7 +29,8 @@ export async function openSessionBackend (options: SessionModeOptions, log: Fast
         close: async () => {}
       })
     case 'redis': {
-      const redis = options.redis ?? { url: 'redis://127.0.0.1:6379', prefix: 'sessions:', connectWait: 0 }
+      const { redis } = options
+      if (redis === undefined) throw new Error('redis mode needs options.redis (url, prefix, connectWait)')
       // Loaded only in this mode: the Redis client costs a third of a second at every start.
       const { connectRedisStore } = await import('./redis-store.js')
       return storeSessionBackend(options, SESSION_COOKIE, COOKIE, await connectRedisStore({ ...redis, ttlSeconds: options.idleTimeout }, log))
