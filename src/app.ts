@@ -7,7 +7,7 @@ import fastifyAccepts from '@fastify/accepts'
 import fastifyFormbody from '@fastify/formbody'
 import fastifyStatic from '@fastify/static'
 import fastifyView from '@fastify/view'
-import { parseSecrets, type Settings } from './config.js'
+import { parseSecrets, parseTrustedOrigins, parseTrustProxy, type Settings } from './config.js'
 import { mountViews, RouteTable } from './framework/class-views/index.js'
 import { openSessionBackend, sessionPlugin, type SessionModeOptions } from './framework/session-modes/index.js'
 import { registerErrorPages } from './error-pages.js'
@@ -47,7 +47,14 @@ export function sessionModeOptions (settings: Settings, clock?: () => number): S
 export async function buildApp (settings: Settings, options: BuildOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
     logger: { level: settings.LOG_LEVEL },
-    trustProxy: settings.TRUST_PROXY,
+    trustProxy: parseTrustProxy(settings.TRUST_PROXY),
+    // A request must arrive whole within REQUEST_TIMEOUT (408 otherwise), and a silent connection
+    // is closed after as long, so a slow client cannot hold a connection for minutes. Node checks
+    // the deadlines every connectionsCheckingInterval (30 s by default): once a second here.
+    requestTimeout: settings.REQUEST_TIMEOUT * 1000,
+    connectionTimeout: settings.REQUEST_TIMEOUT * 1000,
+    keepAliveTimeout: 5000,
+    http: { headersTimeout: Math.min(settings.REQUEST_TIMEOUT * 1000, 60_000), connectionsCheckingInterval: 1000 },
     bodyLimit: BODY_LIMIT,
     // Reject unknown form fields (400) instead of silently dropping them.
     ajv: { customOptions: { removeAdditional: false } },
@@ -97,7 +104,7 @@ export async function buildApp (settings: Settings, options: BuildOptions = {}):
     // Forms are url-encoded; any other body (JSON included) is refused with 415.
     pages.removeAllContentTypeParsers()
     await pages.register(fastifyFormbody)
-    await pages.register(sessionPlugin, { backend: sessions })
+    await pages.register(sessionPlugin, { backend: sessions, trustedOrigins: parseTrustedOrigins(settings.TRUSTED_ORIGINS) })
     const aboutPanel = aboutPanelFor(settings.SESSION_STORE, settings.SESSION_TIMEOUT)
     mountViews(pages, routes, TutorialViews, { nav, pageContext: (request) => ({ about: aboutPanel(request) }) })
     mountViews(pages, routes, CartViews)

@@ -6,15 +6,28 @@ export type CartChange =
   | { ok: true, item: string, cart: string[] }
   | { ok: false, reason: string }
 
-/** Characters as a person counts them (code points), not UTF-16 units. */
+const graphemes = new Intl.Segmenter('en', { granularity: 'grapheme' })
+
+/** Characters as a person sees them (graphemes: 🇮🇩 or é written as e + ◌́ is one), not UTF-16 units. */
 function lengthOf (text: string): number {
-  return Array.from(text).length
+  return Array.from(graphemes.segment(text)).length
 }
+
+/**
+ * Control (Cc: NUL, CR, LF, tab…), format (Cf: bidirectional overrides that make `gnp.exe` show as
+ * `exe.png`, zero-width characters) and line or paragraph separators (U+2028/2029). The zero-width
+ * joiner is a format character too, but emoji such as 👩‍💻 are built with it, so it is allowed.
+ */
+const INVISIBLE = /(?!\u200d)[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u
 
 /** The cart with `rawItem` added, or why it cannot be. Never changes `cart`. */
 export function addToCart (cart: readonly string[], rawItem: string | undefined): CartChange {
-  const item = (rawItem ?? '').trim()
+  // NFC, so the same name typed two ways (é as one character or as e + accent) is the same item.
+  const item = (rawItem ?? '').normalize('NFC').trim()
   if (item === '') return { ok: false, reason: 'Type the name of an item before adding it.' }
+  if (INVISIBLE.test(item)) {
+    return { ok: false, reason: 'An item name cannot contain line breaks, tabs or invisible control characters.' }
+  }
   const length = lengthOf(item)
   if (length > MAX_ITEM_LENGTH) {
     return { ok: false, reason: `An item name can be at most ${MAX_ITEM_LENGTH} characters; that one has ${length}.` }

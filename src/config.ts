@@ -7,9 +7,11 @@
 import envSchema from 'env-schema'
 import type { FromSchema } from 'json-schema-to-ts'
 import { SESSION_MODES } from './framework/session-modes/index.js'
+import { isIP } from 'node:net'
 import { readOrCreateDevSecret, DEV_SECRET_FILE } from './dev-secret.js'
 
 export const MIN_SECRET_LENGTH = 32
+export const MIN_DISTINCT_SECRET_CHARACTERS = 10
 
 /** Every setting, by the name of its environment variable; `.env.example` explains each one. */
 export const settingsSchema = {
@@ -25,8 +27,15 @@ export const settingsSchema = {
     SESSION_TIMEOUT: { type: 'integer', minimum: 1, default: 1200 },
     /** Absolute lifetime in seconds from the session's first write, however active; 0: none. */
     SESSION_MAX_AGE: { type: 'integer', minimum: 0, default: 0 },
-    /** Behind a TLS-terminating proxy: believe X-Forwarded-Proto, so the cookie is marked Secure. */
-    TRUST_PROXY: { type: 'boolean', default: false },
+    /**
+     * Which proxies' X-Forwarded-* headers to believe: false, true (every hop), a hop count (the
+     * recommended form: how many proxies stand in front) or a comma list of addresses/CIDRs.
+     */
+    TRUST_PROXY: { anyOf: [{ type: 'boolean' }, { type: 'integer', minimum: 0 }, { type: 'string' }], default: false },
+    /** Seconds a request has to arrive whole (headers and body); a slower client is cut off with 408. */
+    REQUEST_TIMEOUT: { type: 'integer', minimum: 1, default: 30 },
+    /** Comma list of other origins (scheme://host:port) whose pages may post the forms. */
+    TRUSTED_ORIGINS: { type: 'string', default: '' },
     /** Where session data lives: in the encrypted cookie, in this process's memory, or in Redis. */
     SESSION_STORE: { type: 'string', enum: SESSION_MODES, default: 'cookie' },
     /** Memory mode: at most this many sessions; the least recently used go first. */
@@ -68,9 +77,17 @@ export function loadSettings (options: LoadOptions = {}): { settings: Settings, 
     throw new ConfigError(`invalid settings: ${(err as Error).message}`)
   }
 
+  // Each of these stops the start here, with its one-line message, rather than deep inside the app.
+  parseTrustProxy(settings.TRUST_PROXY)
+  parseTrustedOrigins(settings.TRUSTED_ORIGINS)
+  if (!URL.canParse(settings.REDIS_URL)) {
+    throw new ConfigError('REDIS_URL is not a valid URL: set it like redis://user:password@host:6379/0 (spaces and other special characters in a password must be percent-encoded)')
+  }
+
   const secret = settings.SESSION_SECRET.trim()
   if (secret) {
-    parseSecrets(secret) // a short secret stops the start here, with its one-line message
+    const secrets = parseSecrets(secret)
+    if (settings.NODE_ENV === 'production') secrets.forEach(refuseWeakSecret)
     return { settings: { ...settings, SESSION_SECRET: secret }, secretSource: 'environment' }
   }
   if (settings.NODE_ENV === 'production') {
@@ -79,7 +96,61 @@ export function loadSettings (options: LoadOptions = {}): { settings: Settings, 
       `${MIN_SECRET_LENGTH} characters: set SESSION_SECRET, e.g. SESSION_SECRET=$(openssl rand -base64 48)`
     )
   }
-  return { settings: { ...settings, SESSION_SECRET: readOrCreateDevSecret(devSecretFile) }, secretSource: 'development file' }
+  return { settings: { ...settings, SESSION_SECRET: devSecret(devSecretFile) }, secretSource: 'development file' }
+}
+
+function devSecret (file: string): string {
+  try {
+    return readOrCreateDevSecret(file)
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message
+    throw new ConfigError(`cannot keep the development session secret in ${file} (${code}): make that folder writable, or set SESSION_SECRET`)
+  }
+}
+
+/**
+ * Production refuses a secret with fewer than MIN_DISTINCT_SECRET_CHARACTERS different characters
+ * (32 × "a" is long enough and guessable). Django's deploy check warns under 5; a random secret of
+ * 32 base64 characters has about 25, so 10 refuses only secrets a person typed.
+ */
+function refuseWeakSecret (secret: string, index: number, secrets: string[]): void {
+  const distinct = new Set(secret).size
+  if (distinct < MIN_DISTINCT_SECRET_CHARACTERS) {
+    const which = secrets.length > 1 ? ` (entry ${index + 1} of the comma-separated list)` : ''
+    throw new ConfigError(
+      `SESSION_SECRET is too weak for production${which}: it has ${distinct} different characters, it needs at least ` +
+      `${MIN_DISTINCT_SECRET_CHARACTERS}; use a random one, e.g. SESSION_SECRET=$(openssl rand -base64 48)`
+    )
+  }
+}
+
+/** TRUST_PROXY as Fastify takes it: a boolean, a hop count (as Fastify's own hop test), or addresses. */
+export function parseTrustProxy (value: Settings['TRUST_PROXY']): boolean | string[] | ((address: string, hop: number) => boolean) {
+  if (typeof value === 'boolean') return value
+  if (typeof value === 'number') return (_address, hop) => hop < value
+  const entries = value.split(',').map((s) => s.trim()).filter((s) => s !== '')
+  const bad = entries.find((entry) => {
+    const [address = '', bits, ...rest] = entry.split('/')
+    return isIP(address) === 0 || rest.length > 0 || (bits !== undefined && !/^\d{1,3}$/.test(bits))
+  })
+  if (entries.length === 0 || bad !== undefined) {
+    throw new ConfigError(
+      `TRUST_PROXY ${bad === undefined ? 'is empty' : `has "${bad}", which is not an address or CIDR range`}: ` +
+      'use false, true, a hop count (recommended: the number of proxies in front, e.g. TRUST_PROXY=1) or addresses like 10.0.0.1,10.0.0.0/8'
+    )
+  }
+  return entries
+}
+
+/** TRUSTED_ORIGINS as a list of origins (`scheme://host[:port]`, nothing after). */
+export function parseTrustedOrigins (value: string): string[] {
+  return value.split(',').map((s) => s.trim()).filter((s) => s !== '').map((entry) => {
+    const origin = URL.canParse(entry) ? new URL(entry).origin : 'null'
+    if (origin === 'null' || origin !== entry.replace(/\/$/, '')) {
+      throw new ConfigError(`TRUSTED_ORIGINS has "${entry}", which is not an origin: write scheme://host[:port], e.g. https://shop.example.com`)
+    }
+    return origin
+  })
 }
 
 /** `new,old,older`: the first encrypts, all decrypt, so a secret can be rotated without logging anyone out. */

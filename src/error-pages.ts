@@ -16,6 +16,13 @@ const CLEAR_MESSAGES: Record<string, string> = {
 export function registerErrorPages (app: FastifyInstance, routes: RouteTable, navLinks: NavLink[]): void {
   const urls = routes.urls()
   const nav = routes.nav(navLinks)
+  // Which methods each path answers, from every route registered after this (RFC 9110's Allow).
+  const methodsByPath = new Map<string, Set<string>>()
+  app.addHook('onRoute', ({ url, method }) => {
+    const methods = methodsByPath.get(url) ?? new Set<string>()
+    for (const one of [method].flat()) methods.add(one)
+    methodsByPath.set(url, methods)
+  })
 
   function sendError (request: FastifyRequest, reply: FastifyReply, statusCode: number, message: string) {
     const error = STATUS_CODES[statusCode] ?? 'Error'
@@ -26,8 +33,16 @@ export function registerErrorPages (app: FastifyInstance, routes: RouteTable, na
     return reply.view('error.hbs', { name: error, statusCode, message, urls, nav })
   }
 
-  app.setNotFoundHandler((request, reply) =>
-    sendError(request, reply, 404, `There is no page at ${request.method} ${request.url}.`))
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?', 1)[0]!
+    const allowed = methodsByPath.get(path)
+    if (allowed !== undefined) {
+      const allow = [...allowed].join(', ')
+      reply.header('allow', allow)
+      return sendError(request, reply, 405, `${request.method} is not allowed at ${path}; it answers ${allow}.`)
+    }
+    return sendError(request, reply, 404, `There is no page at ${request.method} ${request.url}.`)
+  })
 
   app.setErrorHandler((err: FastifyError, request, reply) => {
     // A request that failed leaves the session as it came: no half-made change is written.

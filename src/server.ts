@@ -27,4 +27,20 @@ closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {
 })
 
 app.log.info({ nodeEnv: settings.NODE_ENV, secrets: parseSecrets(settings.SESSION_SECRET).length, from: secretSource }, 'settings loaded')
-await app.listen({ host: settings.HOST, port: settings.PORT })
+try {
+  await app.listen({ host: settings.HOST, port: settings.PORT })
+} catch (err) {
+  const where = `${settings.HOST}:${settings.PORT}`
+  const code = (err as NodeJS.ErrnoException).code
+  const hint = code === 'EADDRINUSE'
+    ? `port ${settings.PORT} is in use on ${settings.HOST}: stop what uses it, or set PORT to another port`
+    : code === 'EACCES'
+      ? `not allowed to listen on ${where} (ports below 1024 need privileges): set PORT to 1024 or above`
+      : code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND'
+        ? `${settings.HOST} is not an address of this machine: set HOST (127.0.0.1, or 0.0.0.0 for every interface)`
+        : undefined
+  if (hint === undefined) throw err
+  console.error(`error: cannot listen on ${where}: ${hint}`)
+  await app.close()
+  process.exit(1)
+}

@@ -175,7 +175,8 @@ eachSessionMode(async (t, { mode, build }) => {
     t.match(json.json(), { statusCode: 404, error: 'Not Found' })
 
     const notAllowed = await browser.request({ method: 'DELETE', url: '/' })
-    t.equal(notAllowed.statusCode, 404)
+    t.equal(notAllowed.statusCode, 405, 'a path that exists with another method: 405, not 404')
+    t.equal(notAllowed.headers.allow, 'GET, HEAD')
 
     t.equal(countOf(await browser.get('/howdy')), 2)
   })

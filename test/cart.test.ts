@@ -43,3 +43,15 @@ t.test('flash queue: count, queue several, list errors first', async (t) => {
     { category: 'info', message: 'three' }
   ])
 })
+
+t.test('addToCart counts graphemes, normalises to NFC, refuses invisible and control characters', async (t) => {
+  t.match(addToCart([], '🇮🇩'.repeat(80)), { ok: true }, 'a flag is one character, not two code points')
+  t.match(addToCart([], '🇮🇩'.repeat(81)), { ok: false, reason: /that one has 81/ })
+  t.match(addToCart([], 'cafe\u0301'), { ok: true, item: 'caf\u00e9' })
+  t.match(addToCart([], '👩‍💻'), { ok: true }, 'the zero-width joiner inside an emoji is allowed')
+  for (const item of ['a\u0000b', 'a\nb', 'a\u2028b', 'gnp\u202e.exe', 'a\u2069b', 'a\u200bb']) {
+    // The label spells the character out: a raw U+2028 in a test name would break the TAP stream itself.
+    const label = [...item].map((c) => c >= ' ' && c <= '~' ? c : `U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`).join('')
+    t.match(addToCart([], item), { ok: false, reason: /cannot contain line breaks, tabs or invisible control characters/ }, label)
+  }
+})

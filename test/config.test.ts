@@ -1,7 +1,7 @@
 import t from 'tap'
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { ConfigError, loadSettings, parseSecrets } from '../src/config.js'
+import { ConfigError, loadSettings, parseSecrets, parseTrustedOrigins, parseTrustProxy } from '../src/config.js'
 import { SECRET, OTHER_SECRET } from './helper.js'
 
 function load (env: Record<string, string>, devSecretFile = '/nonexistent/never-written') {
@@ -74,4 +74,32 @@ t.test('.env is read when present and the environment wins', async (t) => {
   t.teardown(() => process.chdir(cwd))
   const { settings } = loadSettings({ env: { HOST: '127.0.0.2' }, devSecretFile: '/nonexistent' })
   t.match(settings, { PORT: 7000, HOST: '127.0.0.2', SESSION_SECRET: SECRET })
+})
+
+t.test('production refuses a secret with too little variety; development allows it', async (t) => {
+  t.throws(() => load({ NODE_ENV: 'production', SESSION_SECRET: 'a'.repeat(32) }), { name: 'ConfigError', message: /too weak for production: it has 1 different characters, it needs at least 10/ })
+  t.throws(() => load({ NODE_ENV: 'production', SESSION_SECRET: `${SECRET},${'ab'.repeat(20)}` }), { message: /entry 2 of the comma-separated list/ })
+  t.equal(load({ NODE_ENV: 'production', SESSION_SECRET: SECRET }).secrets[0], SECRET)
+  t.equal(load({ NODE_ENV: 'development', SESSION_SECRET: 'a'.repeat(32) }).secrets[0], 'a'.repeat(32))
+})
+
+t.test('TRUST_PROXY: a boolean, a hop count, or addresses and CIDR ranges', async (t) => {
+  t.equal(load({ SESSION_SECRET: SECRET, TRUST_PROXY: 'true' }).TRUST_PROXY, true)
+  t.equal(load({ SESSION_SECRET: SECRET, TRUST_PROXY: '2' }).TRUST_PROXY, 2)
+  t.equal(load({ SESSION_SECRET: SECRET, TRUST_PROXY: '10.0.0.1, 10.0.0.0/8, ::1' }).TRUST_PROXY, '10.0.0.1, 10.0.0.0/8, ::1')
+  t.same(parseTrustProxy('10.0.0.1, 10.0.0.0/8'), ['10.0.0.1', '10.0.0.0/8'])
+  const twoHops = parseTrustProxy(2) as (address: string, hop: number) => boolean
+  t.same([0, 1, 2].map((hop) => twoHops('10.0.0.1', hop)), [true, true, false])
+  for (const bad of ['everyone', '10.0.0.1/8/1', '10.0.0', ' , ']) {
+    t.throws(() => load({ SESSION_SECRET: SECRET, TRUST_PROXY: bad }), { name: 'ConfigError', message: /TRUST_PROXY/ }, bad)
+  }
+})
+
+t.test('TRUSTED_ORIGINS and REQUEST_TIMEOUT', async (t) => {
+  const settings = load({ SESSION_SECRET: SECRET, TRUSTED_ORIGINS: 'https://a.example, http://b.example:8080/' })
+  t.same(parseTrustedOrigins(settings.TRUSTED_ORIGINS), ['https://a.example', 'http://b.example:8080'])
+  t.equal(settings.REQUEST_TIMEOUT, 30, 'a request must arrive whole within 30 s by default')
+  t.throws(() => load({ SESSION_SECRET: SECRET, TRUSTED_ORIGINS: 'https://a.example/path' }), { message: /TRUSTED_ORIGINS has "https:\/\/a.example\/path", which is not an origin/ })
+  t.throws(() => load({ SESSION_SECRET: SECRET, TRUSTED_ORIGINS: 'a.example' }), { message: /not an origin/ })
+  t.throws(() => load({ SESSION_SECRET: SECRET, REDIS_URL: 'redis://a b' }), { message: /REDIS_URL is not a valid URL/ })
 })

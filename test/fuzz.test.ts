@@ -5,10 +5,10 @@ import { Browser, cartOf, countOf, flashesOf } from './helper.js'
 import { eachSessionMode, type Mode } from './modes.js'
 
 // Enough to matter, quick enough for every CI run: more where a case costs less.
-const RUNS: Record<Mode, { cookies: number, forms: number }> = {
-  cookie: { cookies: 2000, forms: 1000 },
-  memory: { cookies: 1000, forms: 500 },
-  redis: { cookies: 500, forms: 300 }
+const RUNS: Record<Mode, { cookies: number, forms: number, edges: number }> = {
+  cookie: { cookies: 2000, forms: 1000, edges: 200 },
+  memory: { cookies: 1000, forms: 500, edges: 100 },
+  redis: { cookies: 500, forms: 300, edges: 80 }
 }
 
 /** Characters a cookie header can carry (Node rejects control characters before the app sees them). */
@@ -94,6 +94,42 @@ eachSessionMode(async (t, { mode, build }) => {
         shown = cartOf(await browser.get('/'))
       }
     }), { numRuns: RUNS[mode].forms })
+    t.pass('every case held')
+  })
+
+  t.test(`random methods, paths, Origin and Sec-Fetch-Site (${RUNS[mode].edges} cases): never a 5xx, the cart changes only by a same-origin add`, async (t) => {
+    const browser = new Browser(await build(t))
+    await browser.get('/')
+    const token = browser.csrfToken!
+
+    const method = fc.constantFrom('GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS')
+    const path = fc.oneof(fc.constantFrom('/', '/howdy', '/cart', '/cart/clear', '/session', '/healthz', '/static/app.css', '/nowhere'), headerText(12).map((p) => `/${encodeURIComponent(p)}`))
+    const origin = fc.option(fc.constantFrom('http://localhost:80', 'http://localhost', 'https://localhost', 'https://evil.example', 'null', 'http://localhost:8080', 'not a url'), { nil: undefined })
+    const site = fc.option(fc.constantFrom('same-origin', 'same-site', 'cross-site', 'none', 'junk'), { nil: undefined })
+
+    let shown = cartOf(await browser.get('/'))
+    await fc.assert(fc.asyncProperty(method, path, origin, site, async (method, url, origin, site) => {
+      const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' }
+      if (origin !== undefined) headers.origin = origin
+      if (site !== undefined) headers['sec-fetch-site'] = site
+      const payload = method === 'GET' || method === 'HEAD' ? undefined : new URLSearchParams({ _csrf: token, item: 'x' }).toString()
+      const res = await browser.request({ method: method as 'GET', url, headers, payload })
+      if (res.statusCode >= 500 || ![200, 303, 304, 400, 403, 404, 405, 415].includes(res.statusCode)) return false
+      const before = shown
+      const after = shown = cartOf(await browser.get('/'))
+      // The rule, written out independently of the code: a browser's own headers say same origin.
+      const sameOrigin = site !== undefined
+        ? site === 'same-origin' || site === 'none'
+        : origin === undefined || origin === 'http://localhost:80' || origin === 'http://localhost'
+      const added = method === 'POST' && url === '/cart' && sameOrigin
+      if (added !== (res.statusCode === 303 && url === '/cart')) return false
+      return after.length === (added ? before.length + 1 : url === '/cart/clear' && res.statusCode === 303 ? 0 : before.length)
+    }).beforeEach(async () => {
+      if (shown.length >= 15) {
+        await browser.post('/cart/clear')
+        shown = cartOf(await browser.get('/'))
+      }
+    }), { numRuns: RUNS[mode].edges })
     t.pass('every case held')
   })
 })

@@ -4,7 +4,10 @@
  * effects, caching headers.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { dryRunSession, flashList, pendingFlashCount, sessionOf, type Flash, type FlashQueue, type SessionAccess } from '../session-modes/index.js'
+import {
+  dryRunSession, flashList, formGuardsOf, pendingFlashCount, requireSessionPlugin, sessionOf,
+  type Flash, type FlashQueue, type SessionAccess
+} from '../session-modes/index.js'
 import { wantsJson } from './negotiate.js'
 import type { RouteTable } from './route-table.js'
 import { viewsOf, type FormMethod, type ViewData, type ViewRequest } from './decorators.js'
@@ -25,6 +28,9 @@ export interface MountOptions {
 
 export function mountViews (app: FastifyInstance, routes: RouteTable, ViewClass: ViewClass, options: MountOptions = {}): void {
   const { methods, properties, forms } = viewsOf(ViewClass)
+  // Wrong wiring fails here, at boot, naming what is missing: not at the first request.
+  requireSessionPlugin(app, `mountViews(${ViewClass.name})`)
+  const formGuards = forms.length > 0 ? formGuardsOf(app, `${ViewClass.name}'s forms`) : []
   const urls = routes.urls()
   const pageContext = options.pageContext ?? (() => ({}))
 
@@ -67,8 +73,8 @@ export function mountViews (app: FastifyInstance, routes: RouteTable, ViewClass:
       url: routes.pathFor(form.routeName),
       schema: { body: formBodySchema(form) },
       // After the body is parsed (the token is in it), before validation and the view: a forged
-      // request is refused with 403 and never reaches the session.
-      preValidation: app.csrfProtection,
+      // or cross-origin request is refused with 403 and never reaches the session.
+      preValidation: formGuards,
       handler: async (request: FastifyRequest, reply: FastifyReply) => {
         const instance = new ViewClass({ session: sessionOf(request) })
         const outcome = await form.call(instance, request.body)

@@ -49,15 +49,27 @@ export async function connectRedisStore (options: RedisStoreOptions, log: Fastif
     }
   })
 
-  // Log the transitions, not every failed reconnect attempt.
+  // Log the transitions, not every failed reconnect attempt; before the first connection, errors
+  // are the startup's to report (one line, see below), so nothing is logged for them here.
+  // While down, a new reason is logged once more: a dropped socket is often followed by the real
+  // cause (WRONGPASS after a password change, NOAUTH), which an operator needs to see.
+  let connected = false
   let down = false
+  let lastReason: string | undefined
   client.on('error', (err: Error) => {
-    if (!down) log.error({ err, redis: where }, 'redis: connection lost; session requests answer 503 until it is back')
+    if (connected && err.message !== lastReason) {
+      // The reason in the message itself, so it is read at a glance.
+      const what = down ? 'still unavailable' : 'connection lost'
+      log.error({ err, redis: where }, `redis: ${what} (${err.message}); session requests answer 503 until it is back`)
+    }
+    lastReason = err.message
     down = true
   })
   client.on('ready', () => {
-    if (down) log.info({ redis: where }, 'redis: connection restored')
+    if (connected && down) log.info({ redis: where }, 'redis: connection restored')
+    connected = true
     down = false
+    lastReason = undefined
   })
 
   try {

@@ -9,15 +9,17 @@
  * flash or a CSRF secret is only ever written by a request that also writes through `sessionOf`
  * (a page counts, a form changes the cart or resets) or is followed by one (a refused form's 303).
  */
-import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { FastifyInstance, FastifyRequest, preValidationHookHandler } from 'fastify'
 import fp from 'fastify-plugin'
 import fastifyCookie from '@fastify/cookie'
 import fastifyFlash from '@fastify/flash'
 import fastifyCsrfProtection from '@fastify/csrf-protection'
 import type { SessionBackend } from './backend.js'
+import { refuseCrossOrigin } from './origin-check.js'
 import type { SessionAccess } from './types.js'
 
 const ACCESS = Symbol('session-modes.access')
+const FORM_GUARDS = Symbol('session-modes.form-guards')
 
 type WithAccess = FastifyRequest & { [ACCESS]?: SessionAccess }
 
@@ -36,11 +38,30 @@ export function discardSessionChanges (request: FastifyRequest): void {
   (request as WithAccess)[ACCESS]?.discardChanges()
 }
 
-export interface SessionPluginOptions {
-  backend: SessionBackend
+/** This context's session plugin, or a boot error saying what `forWhat` needs and how to fix it. */
+export function requireSessionPlugin (app: FastifyInstance, forWhat: string): void {
+  if (!app.hasRequestDecorator(ACCESS)) {
+    throw new Error(`${forWhat} needs a session, but this context has none: register sessionPlugin (framework/session-modes) before it`)
+  }
 }
 
-async function sessionPlugin (app: FastifyInstance, { backend }: SessionPluginOptions) {
+/**
+ * The checks a form post must pass before its body reaches a view: the cross-origin refusal, then
+ * the CSRF token. Throws at boot where the session plugin is missing, so no form can be mounted
+ * without CSRF protection.
+ */
+export function formGuardsOf (app: FastifyInstance, forWhat: string): preValidationHookHandler[] {
+  requireSessionPlugin(app, forWhat)
+  return app.getDecorator<preValidationHookHandler[]>(FORM_GUARDS)
+}
+
+export interface SessionPluginOptions {
+  backend: SessionBackend
+  /** Other origins whose pages may post forms here (`https://host[:port]`). */
+  trustedOrigins?: readonly string[]
+}
+
+async function sessionPlugin (app: FastifyInstance, { backend, trustedOrigins = [] }: SessionPluginOptions) {
   await app.register(fastifyCookie)
   await backend.register(app)
   // Made once per request, on first use.
@@ -85,6 +106,8 @@ async function sessionPlugin (app: FastifyInstance, { backend }: SessionPluginOp
       return typeof token === 'string' ? token : undefined
     }
   })
+  // The cross-origin check first: it keeps no state, and it needs the body no more than the token does.
+  app.decorate(FORM_GUARDS, [refuseCrossOrigin(trustedOrigins), app.csrfProtection])
 }
 
 /**

@@ -1,12 +1,13 @@
 // The server-side stores: bounded memory, Redis (a real redis-server), and sharing between processes.
 import t, { type Test } from 'tap'
+import { spawnSync } from 'node:child_process'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { createClient } from 'redis'
 import { buildApp } from '../../../src/app.js'
 import { SessionStoreUnreachable } from '../../../src/framework/session-modes/index.js'
 import { BoundedMemoryStore } from '../../../src/framework/session-modes/memory-store.js'
 import { redactUrl } from '../../../src/framework/session-modes/redis-store.js'
-import { Browser, build, countOf, OTHER_SECRET, SECRET, TestClock, testSettings } from '../../helper.js'
+import { Browser, build, countOf, logCapture, OTHER_SECRET, SECRET, TestClock, testSettings } from '../../helper.js'
 import { hasRedisServer, REDIS_MISSING, startRedis, type RedisServer } from '../../redis-server.js'
 
 const noRedis = hasRedisServer() ? false : REDIS_MISSING
@@ -191,4 +192,26 @@ t.test('redis: after a key rotation, a request that changes nothing re-issues th
 
   browser.app = await build(t, { ...settings, SESSION_SECRET: SECRET })
   t.equal(countOf(await browser.get('/')), 3, 'it was re-signed: the old key is no longer needed')
+})
+
+t.test('redis: when the password stops working, the log line says why (WRONGPASS), not just "lost"', { skip: noRedis }, async (t) => {
+  const redis = await startRedis(t)
+  const cli = (...args: string[]) => spawnSync('redis-cli', ['-p', String(redis.port), '--no-auth-warning', ...args])
+  cli('CONFIG', 'SET', 'requirepass', 'first-password')
+  const logs = logCapture()
+  const app = await buildApp(testSettings({ SESSION_STORE: 'redis', REDIS_URL: `redis://default:first-password@127.0.0.1:${redis.port}`, LOG_LEVEL: 'error' }),
+    { fastify: { logger: { level: 'error', stream: logs.stream } } })
+  t.teardown(() => app.close())
+  t.equal(countOf(await app.inject('/')), 1)
+
+  // The password changes and every connection is dropped: the app's reconnect is refused.
+  cli('--pass', 'first-password', 'CONFIG', 'SET', 'requirepass', 'second-password')
+  cli('--pass', 'second-password', 'CLIENT', 'KILL', 'TYPE', 'normal')
+  let lost: Record<string, unknown> | undefined
+  for (let i = 0; i < 50 && lost === undefined; i++) {
+    await sleep(50)
+    lost = logs.lines().find((line) => /^redis: .*WRONGPASS/.test(String(line.msg)))
+  }
+  t.match(lost?.msg, /^redis: (connection lost|still unavailable) \(WRONGPASS[^)]*\); session requests answer 503 until it is back$/)
+  t.notMatch(logs.text(), 'first-password', 'the password is never logged')
 })

@@ -1,0 +1,44 @@
+/**
+ * Cross-origin refusal before the CSRF token, from headers every current browser sends on a form
+ * post, as Go's http.CrossOriginProtection and ASP.NET Core's fetch-metadata check do. It keeps no
+ * state, so it costs nothing, and it stops a forged post even where a token has leaked.
+ *  1. `Origin` is one of the trusted origins: allowed.
+ *  2. `Sec-Fetch-Site` is present: allowed only if `same-origin` or `none` (typed by the user).
+ *  3. No `Sec-Fetch-Site`, no `Origin`: not a browser form (curl, a script); the token decides.
+ *  4. `Origin` only (older browsers): allowed if it names this host; `Origin: null` never is.
+ * @see https://pkg.go.dev/net/http#CrossOriginProtection
+ */
+import type { FastifyRequest } from 'fastify'
+
+export class CrossOriginRefused extends Error {
+  override name = 'CrossOriginRefused'
+  readonly statusCode = 403
+  readonly code = 'CROSS_ORIGIN_FORM'
+
+  constructor () {
+    super('This form was sent from another site, so nothing was changed. Use the form on this site\'s own page.')
+  }
+}
+
+export function refuseCrossOrigin (trustedOrigins: readonly string[]) {
+  const trusted = new Set(trustedOrigins)
+  return async function crossOriginCheck (request: FastifyRequest): Promise<void> {
+    const origin = request.headers.origin
+    const site = request.headers['sec-fetch-site']
+    if (origin !== undefined && trusted.has(origin)) return
+    if (site !== undefined) {
+      if (site === 'same-origin' || site === 'none') return
+      throw new CrossOriginRefused()
+    }
+    if (origin === undefined) return
+    if (sameHost(origin, request.host)) return
+    throw new CrossOriginRefused()
+  }
+}
+
+/** Does `origin` name `host` (the Host header)? Compared as URLs, so `:80` on http is no difference. */
+function sameHost (origin: string, host: string): boolean {
+  if (!URL.canParse(origin)) return false // `null` included
+  const { protocol, host: originHost } = new URL(origin)
+  return URL.canParse(`${protocol}//${host}`) && new URL(`${protocol}//${host}`).host === originHost
+}

@@ -1,0 +1,84 @@
+// End to end: every way the built server can fail to start says so in one line on stderr, what is
+// wrong and what to do, and exits 1, with no stack trace and no JSON log line of level error first.
+import t, { type Test } from 'tap'
+import { spawn, spawnSync } from 'node:child_process'
+import { once } from 'node:events'
+import { cpSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { ROOT, SERVER_ENTRY } from '../scripts/lib.js'
+import { SECRET } from './helper.js'
+import { hasRedisServer, REDIS_MISSING, startRedis } from './redis-server.js'
+
+interface Exit { code: number | null, stdout: string, stderr: string }
+
+async function start (env: Record<string, string>, entry = SERVER_ENTRY): Promise<Exit> {
+  const child = spawn(process.execPath, [entry], {
+    env: { PATH: process.env.PATH, NODE_ENV: 'production', LOG_LEVEL: 'info', HOST: '127.0.0.1', PORT: '0', SESSION_SECRET: SECRET, ...env },
+    stdio: ['ignore', 'pipe', 'pipe']
+  })
+  let stdout = ''
+  let stderr = ''
+  child.stdout.on('data', (chunk: Buffer) => { stdout += chunk.toString() })
+  child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString() })
+  // A server that started after all is stopped, so the assertions below fail instead of hanging.
+  const timer = setTimeout(() => child.kill('SIGKILL'), 15_000)
+  const [code] = await once(child, 'exit') as [number | null]
+  clearTimeout(timer)
+  return { code, stdout, stderr }
+}
+
+function oneLine (t: Test, { code, stdout, stderr }: Exit, expected: RegExp): void {
+  t.equal(code, 1, 'exit 1')
+  t.match(stderr, expected)
+  t.equal(stderr.trim().split('\n').length, 1, `one line: ${stderr.trim()}`)
+  t.notMatch(stderr, /\n\s+at /, 'no stack trace')
+  t.notMatch(stdout, /"level":5\d/, 'no error-level log line before it')
+}
+
+t.test('the port is in use', async (t) => {
+  const blocker = createServer().listen(0, '127.0.0.1')
+  await once(blocker, 'listening')
+  t.teardown(() => { blocker.close() })
+  const { port } = blocker.address() as { port: number }
+  oneLine(t, await start({ PORT: String(port) }), new RegExp(`^error: cannot listen on 127\\.0\\.0\\.1:${port}: port ${port} is in use on 127\\.0\\.0\\.1: stop what uses it, or set PORT`))
+})
+
+t.test('the development secret cannot be written', async (t) => {
+  // A copy of the built app whose project folder has a directory where the secret file would go.
+  const dir = mkdtempSync(join(tmpdir(), 'sessions-unwritable-'))
+  t.teardown(() => spawnSync('rm', ['-rf', dir]))
+  cpSync(join(ROOT, 'dist', 'src'), join(dir, 'dist', 'src'), { recursive: true })
+  writeFileSync(join(dir, 'package.json'), '{"type":"module"}\n')
+  for (const linked of ['node_modules', 'templates', 'public']) symlinkSync(join(ROOT, linked), join(dir, linked))
+  mkdirSync(join(dir, '.session-secret'))
+  const exit = await start({ NODE_ENV: 'development', SESSION_SECRET: '' }, join(dir, 'dist', 'src', 'server.js'))
+  oneLine(t, exit, /^error: cannot keep the development session secret in .*\.session-secret \(EISDIR\): make that folder writable, or set SESSION_SECRET/)
+})
+
+t.test('REDIS_URL that is not a URL', async (t) => {
+  oneLine(t, await start({ SESSION_STORE: 'redis', REDIS_URL: 'redis://a b' }), /^error: REDIS_URL is not a valid URL: set it like redis:\/\//)
+})
+
+t.test('TRUST_PROXY that is neither a boolean, a hop count nor addresses', async (t) => {
+  oneLine(t, await start({ TRUST_PROXY: 'everyone' }), /^error: TRUST_PROXY has "everyone", which is not an address or CIDR range: .*hop count/)
+})
+
+t.test('a weak secret in production', async (t) => {
+  oneLine(t, await start({ SESSION_SECRET: 'a'.repeat(40) }), /^error: SESSION_SECRET is too weak for production: it has 1 different characters, it needs at least 10/)
+})
+
+t.test('Redis refuses the connection', { skip: hasRedisServer() ? false : REDIS_MISSING }, async (t) => {
+  const redis = await startRedis(t)
+  await redis.stop()
+  oneLine(t, await start({ SESSION_STORE: 'redis', REDIS_URL: redis.url }), /^error: cannot reach Redis at redis:\/\/127\.0\.0\.1:\d+.*ECONNREFUSED.*REDIS_CONNECT_WAIT/)
+})
+
+t.test('Redis refuses the password', { skip: hasRedisServer() ? false : REDIS_MISSING }, async (t) => {
+  const redis = await startRedis(t)
+  spawnSync('redis-cli', ['-p', String(redis.port), 'CONFIG', 'SET', 'requirepass', 'the-right-one'])
+  const exit = await start({ SESSION_STORE: 'redis', REDIS_URL: `redis://default:the-wrong-one@127.0.0.1:${redis.port}` })
+  oneLine(t, exit, /^error: cannot reach Redis at redis:\/\/default:\*\*\*@127\.0\.0\.1:\d+\/? \(WRONGPASS/)
+  t.notMatch(exit.stderr, 'the-wrong-one', 'the password is not printed')
+})
