@@ -10,7 +10,6 @@
 export {
   default as sessionPlugin, sessionOf, discardSessionChanges, formGuardsOf, requireSessionPlugin, type SessionPluginOptions
 } from './session-plugin.js'
-export { CrossOriginRefused } from './origin-check.js'
 export { openSessionBackend, SESSION_COOKIE } from './open-backend.js'
 export {
   SESSION_MODES, SessionStoreUnavailable, SessionStoreUnreachable,
