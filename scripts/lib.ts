@@ -121,6 +121,11 @@ export class OwnRedis {
     this.#process = undefined
   }
 
+  /** SIGSTOP freezes Redis (the socket stays open, nothing answers), as a stalled host would; SIGCONT thaws it. */
+  signal (signal: 'SIGSTOP' | 'SIGCONT'): void {
+    this.#process?.kill(signal)
+  }
+
   /** SIGTERM: Redis saves its data first when persistence is on. */
   async stop (): Promise<void> {
     const child = this.#process

@@ -39,7 +39,7 @@ export function sessionModeOptions (settings: Settings, clock?: () => number): S
     idleTimeout: settings.SESSION_TIMEOUT,
     maxAge: settings.SESSION_MAX_AGE,
     memory: { max: settings.SESSION_STORE_MAX },
-    redis: { url: settings.REDIS_URL, prefix: settings.REDIS_PREFIX, connectWait: settings.REDIS_CONNECT_WAIT },
+    redis: { url: settings.REDIS_URL, prefix: settings.REDIS_PREFIX, connectWait: settings.REDIS_CONNECT_WAIT, commandTimeout: settings.REDIS_COMMAND_TIMEOUT },
     clock
   }
 }
@@ -95,7 +95,7 @@ export async function buildApp (settings: Settings, options: BuildOptions = {}):
 
   // Health checks stay outside the pages' context: they never read or write a session.
   app.get('/healthz', async (_request, reply) => {
-    const health = sessions.health()
+    const health = await sessions.health()
     if (health.ok) return { status: 'ok' }
     return reply.code(503).send({ status: 'unavailable', reason: health.reason })
   })

@@ -43,7 +43,9 @@ export const settingsSchema = {
     REDIS_URL: { type: 'string', pattern: '^rediss?://', default: 'redis://127.0.0.1:6379' },
     REDIS_PREFIX: { type: 'string', default: 'sessions-tutorial:' },
     /** Seconds to keep trying to reach Redis at startup; 0 fails at once with a clear message. */
-    REDIS_CONNECT_WAIT: { type: 'number', minimum: 0, default: 0 }
+    REDIS_CONNECT_WAIT: { type: 'number', minimum: 0, default: 0 },
+    /** Milliseconds one Redis command may take; a slower (or frozen) Redis answers 503 instead of hanging. */
+    REDIS_COMMAND_TIMEOUT: { type: 'integer', minimum: 1, default: 1000 }
   },
   additionalProperties: false
 } as const

@@ -109,3 +109,23 @@ t.test('redis mode with Redis down: one line saying what to do, exit 1', { skip:
   t.match(stderr, /^error: cannot reach Redis at redis:\/\/127\.0\.0\.1:\d+.*REDIS_CONNECT_WAIT/)
   t.equal(stderr.trim().split('\n').length, 1, 'a single line')
 })
+
+t.test('redis mode: SIGTERM while Redis is frozen answers the request in flight with 503 and exits 0 promptly', { skip: hasRedisServer() ? false : REDIS_MISSING }, async (t) => {
+  const redis = await startRedis(t)
+  t.teardown(() => redis.signal('SIGCONT'))
+  const server = await startServer({ SESSION_SECRET: SECRET, SESSION_STORE: 'redis', REDIS_URL: redis.url, REDIS_COMMAND_TIMEOUT: '500' })
+  t.teardown(() => { server.child.kill('SIGKILL') })
+  const browser = new HttpBrowser(server.url)
+  t.match((await browser.get('/')).body, '<p>Count: 1</p>')
+
+  redis.signal('SIGSTOP')
+  const inFlight = browser.get('/')
+  await new Promise((resolve) => setTimeout(resolve, 100))
+  const started = Date.now()
+  server.child.kill('SIGTERM')
+  const page = await inFlight
+  t.equal(page.status, 503, 'the request in flight gets its 503 within the deadline')
+  t.equal(await server.exited, 0, 'exits 0')
+  const elapsed = Date.now() - started
+  t.ok(elapsed < 3000, `closed in ${elapsed} ms (deadline 500 ms, close budget 10 s)`)
+})

@@ -15,8 +15,11 @@ export interface SessionModeOptions {
   maxAge?: number
   /** Memory mode: at most this many sessions. */
   memory?: { max: number }
-  /** Redis mode: where, under which key prefix, and how long to wait for it at startup (seconds). */
-  redis?: { url: string, prefix: string, connectWait: number }
+  /**
+   * Redis mode: where, under which key prefix, how long to wait for it at startup (seconds), and
+   * how long one command may take (milliseconds).
+   */
+  redis?: { url: string, prefix: string, connectWait: number, commandTimeout: number }
   /** Milliseconds since the epoch; tests pass a clock they move by hand instead of sleeping. */
   clock?: () => number
 }
@@ -36,7 +39,7 @@ export interface SessionBackend {
   /** Registers the session plugin in this context (cookie parsing is already registered). */
   register (app: FastifyInstance): Promise<void>
   access (request: FastifyRequest): SessionAccess
-  health (): Health
+  health (): Promise<Health>
   close (): Promise<void>
 }
 
@@ -58,7 +61,11 @@ export class SessionStoreUnavailable extends Error {
   readonly code = 'SESSION_STORE_UNAVAILABLE'
 
   constructor (cause: unknown) {
-    super('Sessions are unavailable for a moment (the session store cannot be reached). Please try again shortly.', { cause })
+    // Redis refuses writes with "OOM …" when it is full (maxmemory with noeviction): say so.
+    const why = String((cause as Error | undefined)?.message ?? '').startsWith('OOM')
+      ? 'the session store is full'
+      : 'the session store cannot be reached'
+    super(`Sessions are unavailable for a moment (${why}). Please try again shortly.`, { cause })
   }
 }
 

@@ -44,7 +44,7 @@ export function cookieSessionBackend (options: SessionModeOptions, cookieName: s
         discardChanges: () => { session.changed = false }
       }
     },
-    health: () => ({ ok: true }),
+    health: async () => ({ ok: true }),
     close: async () => {}
   }
 }

@@ -25,12 +25,12 @@ export async function openSessionBackend (options: SessionModeOptions, log: Fast
       return storeSessionBackend(options, SESSION_COOKIE, COOKIE, {
         description: 'memory',
         store: new BoundedMemoryStore({ max: options.memory?.max ?? 10_000, ttlSeconds: options.idleTimeout, clock: options.clock }),
-        health: () => ({ ok: true }),
+        health: async () => ({ ok: true }),
         close: async () => {}
       })
     case 'redis': {
       const { redis } = options
-      if (redis === undefined) throw new Error('redis mode needs options.redis (url, prefix, connectWait)')
+      if (redis === undefined) throw new Error('redis mode needs options.redis (url, prefix, connectWait, commandTimeout)')
       // Loaded only in this mode: the Redis client costs a third of a second at every start.
       const { connectRedisStore } = await import('./redis-store.js')
       return storeSessionBackend(options, SESSION_COOKIE, COOKIE, await connectRedisStore({ ...redis, ttlSeconds: options.idleTimeout }, log))

@@ -34,13 +34,16 @@ export interface RedisStoreOptions {
   connectWait: number
   /** Seconds: each key's TTL. */
   ttlSeconds: number
+  /** Milliseconds a command may take before it fails (and its request answers 503). */
+  commandTimeout: number
 }
 
 export async function connectRedisStore (options: RedisStoreOptions, log: FastifyBaseLogger): Promise<StoreBackendParts> {
   const where = redactUrl(options.url)
   const client = createClient({
     url: options.url,
-    // Fail commands at once while disconnected instead of queueing them: a 503 now beats a hung request.
+    // Fail commands at once while disconnected instead of queueing them: a 503 now beats a hung
+    // request. (A frozen Redis keeps its socket open; the store's own deadline covers that, below.)
     disableOfflineQueue: true,
     socket: {
       connectTimeout: 2000,
@@ -84,14 +87,39 @@ export async function connectRedisStore (options: RedisStoreOptions, log: Fastif
   log.info({ redis: where, prefix: options.prefix }, 'redis: connected')
 
   // connect-redis types its client loosely against an older generic signature; the client is the right one.
+  const writes = { full: false }
   const redisStore = new RedisStore({ client: client as never, prefix: options.prefix, ttl: options.ttlSeconds })
   return {
     description: 'redis',
-    store: storeAnswering503(redisStore),
-    health: (): Health => client.isReady ? { ok: true } : { ok: false, reason: `the session store (Redis at ${where}) cannot be reached` },
+    store: storeAnswering503(redisStore, options.commandTimeout, writes),
+    health: async (): Promise<Health> => {
+      if (!client.isReady) {
+        const auth = /WRONGPASS|NOAUTH/.test(lastReason ?? '')
+        return auth
+          ? { ok: false, reason: `authentication failed: Redis at ${where} refused the credentials (${lastReason})` }
+          : { ok: false, reason: `disconnected: the session store (Redis at ${where}) cannot be reached` }
+      }
+      try {
+        await withinDeadline(options.commandTimeout, client.ping())
+        // A full Redis still answers PING but refuses every session write. After a write was refused
+        // for that, check with a short-lived write of our own whether it still is (and only then,
+        // so a healthy Redis gets no writes from health checks).
+        if (writes.full) {
+          await withinDeadline(options.commandTimeout, client.set(`${options.prefix}healthz`, '1', { expiration: { type: 'PX', value: 1000 } }))
+          writes.full = false
+        }
+        return { ok: true }
+      } catch (err) {
+        return { ok: false, reason: healthReason(err, where, options.commandTimeout) }
+      }
+    },
     close: async () => {
-      if (client.isReady) await client.close()
-      else client.destroy()
+      // QUIT waits for Redis to answer; a frozen one never does, so give it the command deadline.
+      if (client.isReady) {
+        const quit = client.close().then(() => true, () => false)
+        if (await Promise.race([quit, sleep(options.commandTimeout).then(() => false)])) return
+      }
+      client.destroy()
     }
   }
 }
@@ -118,12 +146,58 @@ async function firstConnection (
   }
 }
 
-/** The store's errors become SessionStoreUnavailable, which the error page answers with 503. */
-function storeAnswering503 (store: RedisStore): SessionStore {
-  const wrap = (callback: Callback): Callback => (err, result) => callback(err ? new SessionStoreUnavailable(err) : undefined, result)
+function healthReason (err: unknown, where: string, timeout: number): string {
+  const message = (err as Error).message
+  if ((err as Error).name === 'TimeoutError') return `timeout: Redis at ${where} did not answer within ${timeout} ms`
+  if (message.startsWith('OOM')) return `out of memory: the session store is full (Redis at ${where} refuses writes)`
+  return `disconnected: the session store (Redis at ${where}) cannot be reached (${message})`
+}
+
+/** Settles with the command's answer, or with a timeout error after `ms`, whichever comes first. */
+function withinDeadline<T> (ms: number, command: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  const deadline = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new CommandDeadlineExceeded(ms)), ms)
+  })
+  return Promise.race([command, deadline]).finally(() => clearTimeout(timer))
+}
+
+class CommandDeadlineExceeded extends Error {
+  override name = 'TimeoutError'
+  constructor (ms: number) {
+    super(`Redis did not answer within ${ms} ms`)
+  }
+}
+
+/**
+ * Every store call has a deadline, and its errors become SessionStoreUnavailable, which the error
+ * page answers with 503. The deadline is ours: node-redis's own command timeout stops counting once
+ * a command is written to the socket, so it does not cover a Redis that is frozen mid-connection.
+ * A command past its deadline may still run when Redis wakes (a write the user was told failed).
+ */
+function storeAnswering503 (store: RedisStore, commandTimeout: number, writes: { full: boolean }): SessionStore {
+  const wrap = (callback: Callback): Callback => {
+    let settled = false
+    const timer = setTimeout(() => {
+      settled = true
+      callback(new SessionStoreUnavailable(new CommandDeadlineExceeded(commandTimeout)))
+    }, commandTimeout)
+    return (err, result) => {
+      if (settled) return
+      clearTimeout(timer)
+      callback(err ? new SessionStoreUnavailable(err) : undefined, result)
+    }
+  }
   return {
     get: (sessionId, callback) => { store.get(sessionId, wrap(callback as Callback)) },
-    set: (sessionId, session, callback) => { store.set(sessionId, session as never, wrap(callback as Callback)) },
+    set: (sessionId, session, callback) => {
+      const answer = wrap(callback as Callback)
+      store.set(sessionId, session as never, (err, result) => {
+        // Remembered for /healthz: Redis answers "OOM …" to writes when it is full.
+        writes.full = String((err as Error | undefined)?.message ?? '').startsWith('OOM')
+        answer(err, result)
+      })
+    },
     destroy: (sessionId, callback) => { store.destroy(sessionId, wrap(callback as Callback)) }
   }
 }

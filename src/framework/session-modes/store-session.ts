@@ -14,7 +14,7 @@ import type { SessionAccess } from './types.js'
 export interface StoreBackendParts {
   description: string
   store: SessionStore
-  health: () => Health
+  health: () => Promise<Health>
   close: () => Promise<void>
 }
 

@@ -215,3 +215,58 @@ t.test('redis: when the password stops working, the log line says why (WRONGPASS
   t.match(lost?.msg, /^redis: (connection lost|still unavailable) \(WRONGPASS[^)]*\); session requests answer 503 until it is back$/)
   t.notMatch(logs.text(), 'first-password', 'the password is never logged')
 })
+
+t.test('redis: a frozen Redis (SIGSTOP) answers 503 within REDIS_COMMAND_TIMEOUT, /healthz says timeout, and it recovers', { skip: noRedis }, async (t) => {
+  const redis = await startRedis(t)
+  t.teardown(() => redis.signal('SIGCONT'))
+  const app = await build(t, { SESSION_STORE: 'redis', REDIS_URL: redis.url, REDIS_COMMAND_TIMEOUT: 300 })
+  const browser = new Browser(app)
+  t.equal(countOf(await browser.get('/')), 1)
+  t.equal(countOf(await browser.get('/')), 2)
+
+  redis.signal('SIGSTOP')
+  let started = Date.now()
+  const page = await browser.get('/')
+  const pageMs = Date.now() - started
+  t.equal(page.statusCode, 503)
+  t.match(page.body, 'Sessions are unavailable for a moment (the session store cannot be reached).')
+  t.ok(pageMs >= 250 && pageMs < 1300, `the page answered after ${pageMs} ms (deadline 300 ms)`)
+  started = Date.now()
+  const health = await browser.get('/healthz')
+  t.equal(health.statusCode, 503)
+  t.match(health.json(), { status: 'unavailable', reason: /^timeout: Redis at .* did not answer within 300 ms$/ })
+  t.ok(Date.now() - started < 1300, '/healthz answered within the deadline too')
+  const css = await browser.get('/static/app.css')
+  t.equal(css.statusCode, 200, 'a page without a session never waits on Redis')
+
+  redis.signal('SIGCONT')
+  let back = false
+  for (let i = 0; i < 40 && !back; i++) {
+    back = (await browser.get('/healthz')).statusCode === 200
+    if (!back) await sleep(100)
+  }
+  t.ok(back, '/healthz is ok again after SIGCONT, without a restart')
+  t.equal(countOf(await browser.get('/')), 3, 'the count goes on from before the freeze')
+})
+
+t.test('redis: a full Redis (noeviction) answers 503 "the session store is full", and /healthz says out of memory', { skip: noRedis }, async (t) => {
+  const redis = await startRedis(t)
+  const cli = (...args: string[]) => spawnSync('redis-cli', ['-p', String(redis.port), ...args], { encoding: 'utf8' }).stdout
+  const app = await build(t, { SESSION_STORE: 'redis', REDIS_URL: redis.url })
+  const browser = new Browser(app)
+  t.equal(countOf(await browser.get('/')), 1)
+
+  const used = Number(/used_memory:(\d+)/.exec(cli('INFO', 'memory'))?.[1])
+  cli('CONFIG', 'SET', 'maxmemory-policy', 'noeviction')
+  cli('CONFIG', 'SET', 'maxmemory', String(used))
+  const page = await browser.get('/')
+  t.equal(page.statusCode, 503)
+  t.match(page.body, 'Sessions are unavailable for a moment (the session store is full).')
+  const health = await browser.get('/healthz')
+  t.equal(health.statusCode, 503)
+  t.match(health.json(), { reason: /^out of memory: the session store is full/ })
+
+  cli('CONFIG', 'SET', 'maxmemory', '0')
+  t.equal((await browser.get('/healthz')).statusCode, 200)
+  t.equal(countOf(await browser.get('/')), 2, 'nothing was lost: the session goes on')
+})
