@@ -48,7 +48,8 @@ export function registerErrorPages (app: FastifyInstance, routes: RouteTable, na
     // A request that failed leaves the session as it came: no half-made change is written.
     discardSessionChanges(request)
     if (err instanceof SessionStoreUnavailable) {
-      request.log.error({ err }, 'session store unavailable')
+      // At debug: the store's own log says once when it went away and when it came back.
+      request.log.debug({ err }, 'session store unavailable')
       return sendError(request, reply, 503, err.message)
     }
     const statusCode = err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500

@@ -47,6 +47,23 @@ eachSessionMode(async (t, { mode, build }) => {
     t.match(res.headers['set-cookie'], /; Secure/)
   })
 
+  t.test('Secure is decided per request behind a trusted proxy: http then https, https then http', async (t) => {
+    const app = await build(t, { TRUST_PROXY: 1 })
+    const overHttps = { 'x-forwarded-proto': 'https' }
+
+    const begunOverHttp = new Browser(app)
+    t.notMatch((await begunOverHttp.get('/')).headers['set-cookie'], /; Secure/i, 'over http: no Secure')
+    const laterOverHttps = await begunOverHttp.get('/', overHttps)
+    t.equal(countOf(laterOverHttps), 2)
+    t.match(laterOverHttps.headers['set-cookie'], /; Secure/i, 'the same session over https: Secure')
+
+    const begunOverHttps = new Browser(app)
+    await begunOverHttps.get('/', overHttps)
+    const laterOverHttp = await begunOverHttps.get('/')
+    t.equal(countOf(laterOverHttp), 2)
+    t.equal(countOf(await begunOverHttps.get('/', overHttps)), 3, 'the write made over http was kept, not dropped')
+  })
+
   t.test('a second browser starts at 1', async (t) => {
     const app = await build(t)
     const alice = new Browser(app)

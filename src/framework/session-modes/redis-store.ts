@@ -12,6 +12,7 @@ import { RedisStore } from 'connect-redis'
 import { createClient } from 'redis'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { SessionStoreUnavailable, SessionStoreUnreachable, type Health } from './backend.js'
+import { OutageLog } from './outage-log.js'
 import type { StoreBackendParts } from './store-session.js'
 
 type Callback = (err?: unknown, result?: unknown) => void
@@ -52,26 +53,17 @@ export async function connectRedisStore (options: RedisStoreOptions, log: Fastif
     }
   })
 
-  // Log the transitions, not every failed reconnect attempt; before the first connection, errors
-  // are the startup's to report (one line, see below), so nothing is logged for them here.
-  // While down, a new reason is logged once more: a dropped socket is often followed by the real
-  // cause (WRONGPASS after a password change, NOAUTH), which an operator needs to see.
+  // Transitions only, not every failed reconnect attempt. Before the first connection, errors are
+  // the startup's to report (one line, see below), so nothing is logged for them here.
+  const outage = new OutageLog(log, where)
   let connected = false
-  let down = false
   let lastReason: string | undefined
   client.on('error', (err: Error) => {
-    if (connected && err.message !== lastReason) {
-      // The reason in the message itself, so it is read at a glance.
-      const what = down ? 'still unavailable' : 'connection lost'
-      log.error({ err, redis: where }, `redis: ${what} (${err.message}); session requests answer 503 until it is back`)
-    }
     lastReason = err.message
-    down = true
+    if (connected) outage.unavailable(err.message)
   })
   client.on('ready', () => {
-    if (connected && down) log.info({ redis: where }, 'redis: connection restored')
     connected = true
-    down = false
     lastReason = undefined
   })
 
@@ -91,7 +83,7 @@ export async function connectRedisStore (options: RedisStoreOptions, log: Fastif
   const redisStore = new RedisStore({ client: client as never, prefix: options.prefix, ttl: options.ttlSeconds })
   return {
     description: 'redis',
-    store: storeAnswering503(redisStore, options.commandTimeout, writes),
+    store: storeAnswering503(redisStore, options.commandTimeout, writes, outage),
     health: async (): Promise<Health> => {
       if (!client.isReady) {
         const auth = /WRONGPASS|NOAUTH/.test(lastReason ?? '')
@@ -175,17 +167,23 @@ class CommandDeadlineExceeded extends Error {
  * a command is written to the socket, so it does not cover a Redis that is frozen mid-connection.
  * A command past its deadline may still run when Redis wakes (a write the user was told failed).
  */
-function storeAnswering503 (store: RedisStore, commandTimeout: number, writes: { full: boolean }): SessionStore {
+function storeAnswering503 (store: RedisStore, commandTimeout: number, writes: { full: boolean }, outage: OutageLog): SessionStore {
+  const fail = (callback: Callback, cause: Error) => {
+    outage.unavailable(cause.message, true)
+    callback(new SessionStoreUnavailable(cause))
+  }
   const wrap = (callback: Callback): Callback => {
     let settled = false
     const timer = setTimeout(() => {
       settled = true
-      callback(new SessionStoreUnavailable(new CommandDeadlineExceeded(commandTimeout)))
+      fail(callback, new CommandDeadlineExceeded(commandTimeout))
     }, commandTimeout)
     return (err, result) => {
       if (settled) return
       clearTimeout(timer)
-      callback(err ? new SessionStoreUnavailable(err) : undefined, result)
+      if (err) return fail(callback, err as Error)
+      outage.available()
+      callback(undefined, result)
     }
   }
   return {

@@ -44,6 +44,14 @@ export function storeSessionBackend (
           signer.unsign(presented).value !== session.sessionId) return done(null, payload)
         session.save((err?: unknown) => err ? done(err as Error) : done(null, payload))
       })
+      // @fastify/session resolves `secure: 'auto'` once, when a session is made, and keeps it with the
+      // session: one begun over http would never get Secure over https, and one begun over https
+      // would silently drop every write over http. Decided per request instead, as cookie mode does.
+      app.addHook('onSend', (request, _reply, payload, done) => {
+        const session = storeSessionOf(request)
+        if (session?.cookie) session.cookie.secure = request.protocol === 'https'
+        done(null, payload)
+      })
       await app.register(fastifySession, {
         secret: signer,
         cookieName,

@@ -212,19 +212,23 @@ t.test('redis: when the password stops working, the log line says why (WRONGPASS
     await sleep(50)
     lost = logs.lines().find((line) => /^redis: .*WRONGPASS/.test(String(line.msg)))
   }
-  t.match(lost?.msg, /^redis: (connection lost|still unavailable) \(WRONGPASS[^)]*\); session requests answer 503 until it is back$/)
+  t.match(lost?.msg, /^redis: (unavailable|still unavailable) \(WRONGPASS[^)]*\); session requests answer 503 until it is back$/)
   t.notMatch(logs.text(), 'first-password', 'the password is never logged')
 })
 
 t.test('redis: a frozen Redis (SIGSTOP) answers 503 within REDIS_COMMAND_TIMEOUT, /healthz says timeout, and it recovers', { skip: noRedis }, async (t) => {
   const redis = await startRedis(t)
   t.teardown(() => redis.signal('SIGCONT'))
-  const app = await build(t, { SESSION_STORE: 'redis', REDIS_URL: redis.url, REDIS_COMMAND_TIMEOUT: 300 })
+  const logs = logCapture()
+  const app = await buildApp(testSettings({ SESSION_STORE: 'redis', REDIS_URL: redis.url, REDIS_COMMAND_TIMEOUT: 300, LOG_LEVEL: 'info' }),
+    { fastify: { logger: { level: 'info', stream: logs.stream } } })
+  t.teardown(() => app.close())
   const browser = new Browser(app)
   t.equal(countOf(await browser.get('/')), 1)
   t.equal(countOf(await browser.get('/')), 2)
 
   redis.signal('SIGSTOP')
+  for (const url of ['/howdy', '/']) t.equal((await browser.get(url)).statusCode, 503)
   let started = Date.now()
   const page = await browser.get('/')
   const pageMs = Date.now() - started
@@ -247,6 +251,15 @@ t.test('redis: a frozen Redis (SIGSTOP) answers 503 within REDIS_COMMAND_TIMEOUT
   }
   t.ok(back, '/healthz is ok again after SIGCONT, without a restart')
   t.equal(countOf(await browser.get('/')), 3, 'the count goes on from before the freeze')
+
+  // The operator's view: one line when it went, one when it came back, none per request.
+  const redisLines = logs.lines().map((line) => String(line.msg)).filter((msg) => msg.startsWith('redis:') && !msg.startsWith('redis: connected'))
+  t.match(redisLines, [
+    /^redis: unavailable \(Redis did not answer within 300 ms\); session requests answer 503 until it is back$/,
+    /^redis: available again after \d+(\.\d)? s; 3 request\(s\) were answered 503$/
+  ])
+  t.equal(redisLines.length, 2)
+  t.notOk(logs.lines().some((line) => (line.level as number) >= 50 && String(line.msg) === 'session store unavailable'), 'no error line per request')
 })
 
 t.test('redis: a full Redis (noeviction) answers 503 "the session store is full", and /healthz says out of memory', { skip: noRedis }, async (t) => {
