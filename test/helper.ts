@@ -130,7 +130,8 @@ export function fakeSession (initial: Partial<SessionData> = {}): SessionAccess 
       fake.writes++
       fake.data = {}
     },
-    discardChanges () {}
+    discardChanges () {},
+    async rotateId () {}
   }
   return fake
 }

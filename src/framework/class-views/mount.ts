@@ -76,8 +76,11 @@ export function mountViews (app: FastifyInstance, routes: RouteTable, ViewClass:
       // or cross-origin request is refused with 403 and never reaches the session.
       preValidation: formGuards,
       handler: async (request: FastifyRequest, reply: FastifyReply) => {
-        const instance = new ViewClass({ session: sessionOf(request) })
-        const outcome = await form.call(instance, request.body)
+        const session = sessionOf(request)
+        const outcome = await form.call(new ViewClass({ session }), request.body)
+        // A form that went through changes the session id (store modes), so an id planted in a
+        // victim's browser stops tracking it at the victim's first action.
+        await session.rotateId()
         request.flash(outcome.flash.category, outcome.flash.message)
         return reply.header('cache-control', 'no-store').redirect(routes.pathFor(outcome.redirectTo), 303)
       }

@@ -41,7 +41,8 @@ export function cookieSessionBackend (options: SessionModeOptions, cookieName: s
         // it expires, since nothing on the server remembers it (see the README's security notes).
         reset: async () => session.regenerate(),
         // Nothing is sent, so the browser keeps the cookie (and the session) it came with.
-        discardChanges: () => { session.changed = false }
+        discardChanges: () => { session.changed = false },
+        rotateId: async () => {}
       }
     },
     health: async () => ({ ok: true }),

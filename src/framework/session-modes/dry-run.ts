@@ -23,6 +23,7 @@ export function dryRunSession (session: SessionAccess): SessionAccess {
     discardChanges () {
       writes = {}
       wasReset = false
-    }
+    },
+    async rotateId () {}
   }
 }

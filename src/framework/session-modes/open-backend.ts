@@ -5,6 +5,7 @@ import type { SessionBackend, SessionModeOptions } from './backend.js'
 import { cookieSessionBackend } from './cookie-session.js'
 import { BoundedMemoryStore } from './memory-store.js'
 import { storeSessionBackend } from './store-session.js'
+import { FreshIds } from './fresh-ids.js'
 
 export const SESSION_COOKIE = 'session'
 
@@ -18,13 +19,14 @@ const COOKIE: CookieSerializeOptions = {
 }
 
 export async function openSessionBackend (options: SessionModeOptions, log: FastifyBaseLogger): Promise<SessionBackend> {
+  const fresh = new FreshIds()
   switch (options.mode) {
     case 'cookie':
       return cookieSessionBackend(options, SESSION_COOKIE, COOKIE)
     case 'memory':
-      return storeSessionBackend(options, SESSION_COOKIE, COOKIE, {
+      return storeSessionBackend(options, SESSION_COOKIE, COOKIE, fresh, {
         description: 'memory',
-        store: new BoundedMemoryStore({ max: options.memory?.max ?? 10_000, ttlSeconds: options.idleTimeout, clock: options.clock }),
+        store: new BoundedMemoryStore({ max: options.memory?.max ?? 10_000, ttlSeconds: options.idleTimeout, clock: options.clock, fresh }),
         health: async () => ({ ok: true }),
         close: async () => {}
       })
@@ -33,7 +35,7 @@ export async function openSessionBackend (options: SessionModeOptions, log: Fast
       if (redis === undefined) throw new Error('redis mode needs options.redis (url, prefix, connectWait, commandTimeout)')
       // Loaded only in this mode: the Redis client costs a third of a second at every start.
       const { connectRedisStore } = await import('./redis-store.js')
-      return storeSessionBackend(options, SESSION_COOKIE, COOKIE, await connectRedisStore({ ...redis, ttlSeconds: options.idleTimeout }, log))
+      return storeSessionBackend(options, SESSION_COOKIE, COOKIE, fresh, await connectRedisStore({ ...redis, ttlSeconds: options.idleTimeout }, fresh, log))
     }
   }
 }

@@ -1,18 +1,19 @@
 /**
- * Redis mode: sessions in Redis through connect-redis (with the `redis` client; ioredis does not
- * work with connect-redis), one key per session under a prefix, TTL = the idle timeout. Several app
- * processes pointed at one Redis share sessions, and sessions outlive app restarts.
+ * Redis mode: sessions in Redis (redis-session-store.ts, on the `redis` client), one key per
+ * session under a prefix, TTL = the idle timeout. Several app processes pointed at one Redis
+ * share sessions, and sessions outlive app restarts.
  * While Redis is unreachable, session requests fail fast with a 503 (no offline queue, so nothing
  * hangs), /healthz says why, and the client keeps reconnecting by itself.
- * @see https://github.com/tj/connect-redis
+ * @see https://github.com/redis/node-redis
  */
 import type { FastifyBaseLogger } from 'fastify'
 import type { SessionStore } from '@fastify/session'
-import { RedisStore } from 'connect-redis'
 import { createClient } from 'redis'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { SessionStoreUnavailable, SessionStoreUnreachable, type Health } from './backend.js'
 import { OutageLog } from './outage-log.js'
+import type { FreshIds } from './fresh-ids.js'
+import { RedisSessionStore } from './redis-session-store.js'
 import type { StoreBackendParts } from './store-session.js'
 
 type Callback = (err?: unknown, result?: unknown) => void
@@ -39,7 +40,7 @@ export interface RedisStoreOptions {
   commandTimeout: number
 }
 
-export async function connectRedisStore (options: RedisStoreOptions, log: FastifyBaseLogger): Promise<StoreBackendParts> {
+export async function connectRedisStore (options: RedisStoreOptions, fresh: FreshIds, log: FastifyBaseLogger): Promise<StoreBackendParts> {
   const where = redactUrl(options.url)
   const client = createClient({
     url: options.url,
@@ -78,9 +79,8 @@ export async function connectRedisStore (options: RedisStoreOptions, log: Fastif
   }
   log.info({ redis: where, prefix: options.prefix }, 'redis: connected')
 
-  // connect-redis types its client loosely against an older generic signature; the client is the right one.
   const writes = { full: false }
-  const redisStore = new RedisStore({ client: client as never, prefix: options.prefix, ttl: options.ttlSeconds })
+  const redisStore = new RedisSessionStore(client, options.prefix, options.ttlSeconds, fresh)
   return {
     description: 'redis',
     store: storeAnswering503(redisStore, options.commandTimeout, writes, outage),
@@ -167,7 +167,7 @@ class CommandDeadlineExceeded extends Error {
  * a command is written to the socket, so it does not cover a Redis that is frozen mid-connection.
  * A command past its deadline may still run when Redis wakes (a write the user was told failed).
  */
-function storeAnswering503 (store: RedisStore, commandTimeout: number, writes: { full: boolean }, outage: OutageLog): SessionStore {
+function storeAnswering503 (store: RedisSessionStore, commandTimeout: number, writes: { full: boolean }, outage: OutageLog): SessionStore {
   const fail = (callback: Callback, cause: Error) => {
     outage.unavailable(cause.message, true)
     callback(new SessionStoreUnavailable(cause))
@@ -190,7 +190,7 @@ function storeAnswering503 (store: RedisStore, commandTimeout: number, writes: {
     get: (sessionId, callback) => { store.get(sessionId, wrap(callback as Callback)) },
     set: (sessionId, session, callback) => {
       const answer = wrap(callback as Callback)
-      store.set(sessionId, session as never, (err, result) => {
+      store.set(sessionId, session, (err, result) => {
         // Remembered for /healthz: Redis answers "OOM …" to writes when it is full.
         writes.full = String((err as Error | undefined)?.message ?? '').startsWith('OOM')
         answer(err, result)

@@ -124,7 +124,8 @@ function touchingOnWrite (session: SessionAccess, now: () => number): SessionAcc
       if (session.get('createdAt') === undefined) session.set('createdAt', at)
     },
     reset: session.reset,
-    discardChanges: session.discardChanges
+    discardChanges: session.discardChanges,
+    rotateId: session.rotateId
   }
 }
 

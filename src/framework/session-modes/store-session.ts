@@ -10,6 +10,7 @@ import { commonParts, type Health, type SessionBackend, type SessionModeOptions 
 import { deriveSigningKeys } from './keys.js'
 import { dropStoreSession, storeDataOf, storeSessionOf } from './plugin-sessions.js'
 import type { SessionAccess } from './types.js'
+import type { FreshIds } from './fresh-ids.js'
 
 export interface StoreBackendParts {
   description: string
@@ -22,6 +23,7 @@ export function storeSessionBackend (
   options: SessionModeOptions,
   cookieName: string,
   cookie: CookieSerializeOptions,
+  fresh: FreshIds,
   { description, store, health, close }: StoreBackendParts
 ): SessionBackend {
   // Newest key first: it signs; older ones still verify.
@@ -57,6 +59,8 @@ export function storeSessionBackend (
         cookieName,
         cookie: { ...cookie },
         store,
+        // Ids the stores know as new: only those may be inserted (a reset stays final).
+        idGenerator: fresh.generate,
         // A session reaches the store only when something was written to it (a cookieless
         // request that writes nothing stores nothing), and an unchanged one is not re-saved.
         saveUninitialized: false,
@@ -84,7 +88,12 @@ export function storeSessionBackend (
         reset: () => storeSessionOf(request)!.regenerate(),
         // With no session on the request the plugin saves nothing and sets no cookie, so the store
         // and the browser keep what they had.
-        discardChanges: () => dropStoreSession(request)
+        discardChanges: () => dropStoreSession(request),
+        rotateId: async () => {
+          const session = storeSessionOf(request)!
+          // Every data key is kept; the new id is stored at once and the old one destroyed.
+          await session.regenerate(Object.keys(session).filter((key) => key !== 'cookie'))
+        }
       }
     }
   }

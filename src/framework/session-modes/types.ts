@@ -29,6 +29,11 @@ export interface SessionAccess {
   reset(): Promise<void>
   /** Forget this request's changes: the browser keeps the session it came with (after a failure). */
   discardChanges(): void
+  /**
+   * Same data, new id; the old id is deleted for good (store modes). A planted id stops tracking
+   * its victim at the victim's first form. Cookie mode has no id: every write is a new ciphertext.
+   */
+  rotateId(): Promise<void>
 }
 
 type AllSessionData = SessionData

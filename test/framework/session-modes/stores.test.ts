@@ -6,6 +6,7 @@ import { createClient } from 'redis'
 import { buildApp } from '../../../src/app.js'
 import { SessionStoreUnreachable } from '../../../src/framework/session-modes/index.js'
 import { BoundedMemoryStore } from '../../../src/framework/session-modes/memory-store.js'
+import { FreshIds } from '../../../src/framework/session-modes/fresh-ids.js'
 import { redactUrl } from '../../../src/framework/session-modes/redis-store.js'
 import { Browser, build, countOf, logCapture, OTHER_SECRET, SECRET, TestClock, testSettings } from '../../helper.js'
 import { hasRedisServer, REDIS_MISSING, startRedis, type RedisServer } from '../../redis-server.js'
@@ -21,14 +22,16 @@ async function redisClient (t: Test, server: RedisServer) {
 
 t.test('BoundedMemoryStore keeps at most `max` sessions and forgets them after the idle timeout', async (t) => {
   const clock = new TestClock()
-  const store = new BoundedMemoryStore({ max: 100, ttlSeconds: 1, clock: clock.now })
+  const fresh = new FreshIds()
+  const store = new BoundedMemoryStore({ max: 100, ttlSeconds: 1, clock: clock.now, fresh })
   const noop = () => {}
-  for (let i = 0; i < 1000; i++) store.set(`id-${i}`, { counter: i } as never, noop)
+  const ids = Array.from({ length: 1000 }, () => fresh.generate())
+  ids.forEach((id, i) => store.set(id, { counter: i } as never, noop))
   t.equal(store.size, 100)
-  store.get('id-999', (_err, session) => t.match(session, { counter: 999 }))
-  store.get('id-0', (_err, session) => t.equal(session, null, 'the oldest were evicted'))
+  store.get(ids[999]!, (_err, session) => t.match(session, { counter: 999 }))
+  store.get(ids[0]!, (_err, session) => t.equal(session, null, 'the oldest were evicted'))
   clock.advance(1.1)
-  store.get('id-999', (_err, session) => t.equal(session, null, 'expired'))
+  store.get(ids[999]!, (_err, session) => t.equal(session, null, 'expired'))
 })
 
 t.test('memory: a cookieless flood stays within SESSION_STORE_MAX, evicting the least recently used', async (t) => {

@@ -1,0 +1,63 @@
+// Session ids that cannot be reused against their owner: a reset (or rotation) is final even for
+// requests already in flight, and every form that goes through changes the id.
+import { Browser, cartOf, countOf } from './helper.js'
+import { eachSessionMode } from './modes.js'
+
+const TRIALS = 50
+const IN_FLIGHT = 20
+
+eachSessionMode(async (t, { build }) => {
+  t.test(`a reset racing ${IN_FLIGHT} requests on the old cookie is final (${TRIALS} trials)`, async (t) => {
+    const app = await build(t)
+    let resurrected = 0
+    for (let trial = 0; trial < TRIALS; trial++) {
+      const browser = new Browser(app)
+      await browser.get('/')
+      await browser.post('/cart', { item: 'secret plans' })
+      await browser.get('/')
+      const oldCookie = browser.jar.header()!
+      const token = browser.csrfToken!
+      await Promise.all([
+        app.inject({ method: 'POST', url: '/session/reset', headers: { cookie: oldCookie, 'content-type': 'application/x-www-form-urlencoded' }, payload: `_csrf=${encodeURIComponent(token)}` }),
+        ...Array.from({ length: IN_FLIGHT }, (_, i) => app.inject({ url: i % 2 ? '/' : '/howdy', headers: { cookie: oldCookie } }))
+      ])
+      const after = (await app.inject({ url: '/session', headers: { cookie: oldCookie } })).json()
+      if (after.counter !== 0 || after.cart.length !== 0) resurrected++
+    }
+    t.equal(resurrected, 0, `the old cookie read back its session in ${resurrected} of ${TRIALS} trials`)
+  })
+
+  t.test('every successful form changes the session id; the old id leads nowhere', async (t) => {
+    const browser = new Browser(await build(t))
+    await browser.get('/')
+    const before = browser.jar.header()!
+    const post = await browser.post('/cart', { item: 'apple' })
+    t.equal(post.statusCode, 303)
+    const after = browser.jar.header()!
+    t.not(after, before, 'a new cookie')
+    const page = await browser.get('/')
+    t.same(cartOf(page), ['apple'], 'the data moved with it')
+    t.equal(countOf(page), 2)
+    const replay = (await browser.app.inject({ url: '/session', headers: { cookie: before } })).json()
+    t.same({ counter: replay.counter, cart: replay.cart }, { counter: 0, cart: [] }, 'the old id is gone')
+
+    const refused = await browser.post('/cart', { _csrf: 'not-the-token', item: 'evil' })
+    t.equal(refused.statusCode, 403)
+    t.notOk(refused.headers['set-cookie'], 'a refused form changes nothing, the id included')
+  })
+}, ['memory', 'redis']) // a cookie session has no id to delete: its replay window is in the README
+
+eachSessionMode(async (t, { build }) => {
+  t.test('a planted session id stops tracking its victim at the victim\'s first form', async (t) => {
+    const app = await build(t)
+    const attacker = new Browser(app)
+    await attacker.get('/')
+    const victim = new Browser(app)
+    for (const [name, value] of attacker.jar.cookies) victim.jar.cookies.set(name, value)
+    await victim.get('/')
+    await victim.post('/cart', { item: 'a private purchase' })
+    t.same(cartOf(await victim.get('/')), ['a private purchase'])
+    const seen = (await attacker.get('/session')).json()
+    t.same(seen.cart, [], 'the attacker\'s copy of the id shows nothing of the victim\'s cart')
+  })
+})
