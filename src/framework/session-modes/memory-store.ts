@@ -22,35 +22,82 @@ export interface MemoryStoreOptions {
   clock?: () => number
 }
 
+/**
+ * Two segments, as in a segmented LRU: a session that has made one request sits in probation; the
+ * first time it is read back (its second request) it moves to the protected segment. When the store
+ * is full, probation's least recently used go first, so a flood of one-time visitors, however large,
+ * only churns probation and every returning session stays. The protected segment holds at most 80 %,
+ * so new visitors always find room; beyond that its least recently used move back to probation.
+ */
 export class BoundedMemoryStore implements SessionStore {
-  readonly #sessions: LRUCache<string, string>
+  readonly #probation: LRUCache<string, string>
+  readonly #protected: LRUCache<string, string>
+  readonly #max: number
+  readonly #protectedMax: number
   readonly #fresh: FreshIds
 
   constructor ({ max, ttlSeconds, clock, fresh }: MemoryStoreOptions) {
+    this.#max = max
+    this.#protectedMax = Math.max(1, Math.floor(max * 0.8))
     this.#fresh = fresh
     // lru-cache reuses a reading of its clock for 1 ms (ttlResolution); a hand-moved clock is read every time.
-    this.#sessions = new LRUCache({ max, ttl: ttlSeconds * 1000, ...(clock ? { perf: { now: clock }, ttlResolution: 0 } : {}) })
+    const options = { max, ttl: ttlSeconds * 1000, ...(clock ? { perf: { now: clock }, ttlResolution: 0 } : {}) }
+    this.#probation = new LRUCache(options)
+    this.#protected = new LRUCache(options)
   }
 
   get size (): number {
-    return this.#sessions.size
+    return this.#probation.size + this.#protected.size
   }
 
   /** As Redis's SET NX / XX: a deleted or expired session is never brought back (see fresh-ids.ts). */
   set (sessionId: string, session: Session, callback: Callback): void {
     const isNew = this.#fresh.take(sessionId)
-    const exists = this.#sessions.has(sessionId)
-    if (isNew ? !exists : exists) this.#sessions.set(sessionId, JSON.stringify(session))
+    const json = JSON.stringify(session)
+    if (this.#protected.has(sessionId)) {
+      if (!isNew) this.#protected.set(sessionId, json)
+    } else if (this.#probation.has(sessionId)) {
+      if (!isNew) this.#probation.set(sessionId, json)
+    } else if (isNew) {
+      this.#probation.set(sessionId, json)
+      this.#makeRoom()
+    }
     callback()
   }
 
   get (sessionId: string, callback: Callback<Session | null>): void {
-    const json = this.#sessions.get(sessionId)
+    let json = this.#protected.get(sessionId)
+    if (json === undefined) {
+      json = this.#probation.get(sessionId)
+      if (json !== undefined) this.#promote(sessionId, json)
+    }
     callback(null, json === undefined ? null : JSON.parse(json) as Session)
   }
 
   destroy (sessionId: string, callback: Callback): void {
-    this.#sessions.delete(sessionId)
+    this.#probation.delete(sessionId)
+    this.#protected.delete(sessionId)
     callback()
+  }
+
+  /** Read back: a returning session. Its idle timeout keeps counting from its last write. */
+  #promote (sessionId: string, json: string): void {
+    const ttl = this.#probation.getRemainingTTL(sessionId)
+    this.#probation.delete(sessionId)
+    this.#protected.set(sessionId, json, { ttl })
+    while (this.#protected.size > this.#protectedMax) {
+      // rkeys() starts at the least recently used.
+      const oldest = this.#protected.rkeys().next().value!
+      this.#probation.set(oldest, this.#protected.peek(oldest)!, { ttl: this.#protected.getRemainingTTL(oldest) })
+      this.#protected.delete(oldest)
+    }
+    this.#makeRoom()
+  }
+
+  #makeRoom (): void {
+    while (this.size > this.#max) {
+      if (this.#probation.size > 0) this.#probation.pop()
+      else this.#protected.pop()
+    }
   }
 }

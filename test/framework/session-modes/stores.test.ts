@@ -8,7 +8,7 @@ import { SessionStoreUnreachable } from '../../../src/framework/session-modes/in
 import { BoundedMemoryStore } from '../../../src/framework/session-modes/memory-store.js'
 import { FreshIds } from '../../../src/framework/session-modes/fresh-ids.js'
 import { redactUrl } from '../../../src/framework/session-modes/redis-store.js'
-import { Browser, build, countOf, logCapture, OTHER_SECRET, SECRET, TestClock, testSettings } from '../../helper.js'
+import { Browser, build, cartOf, countOf, logCapture, OTHER_SECRET, SECRET, TestClock, testSettings } from '../../helper.js'
 import { hasRedisServer, REDIS_MISSING, startRedis, type RedisServer } from '../../redis-server.js'
 
 const noRedis = hasRedisServer() ? false : REDIS_MISSING
@@ -285,4 +285,25 @@ t.test('redis: a full Redis (noeviction) answers 503 "the session store is full"
   cli('CONFIG', 'SET', 'maxmemory', '0')
   t.equal((await browser.get('/healthz')).statusCode, 200)
   t.equal(countOf(await browser.get('/')), 2, 'nothing was lost: the session goes on')
+})
+
+t.test('memory: a flood of one-time visitors ten times SESSION_STORE_MAX leaves every returning session intact', async (t) => {
+  const app = await build(t, { SESSION_STORE: 'memory', SESSION_STORE_MAX: 50 })
+  // 30 returning users (two or more requests each), each with something in the cart.
+  const returning = Array.from({ length: 30 }, () => new Browser(app))
+  for (const [i, browser] of returning.entries()) {
+    await browser.get('/')
+    await browser.post('/cart', { item: `item ${i}` })
+    await browser.get('/')
+  }
+  // 500 visitors who come once and never again.
+  let answered = 0
+  for (let i = 0; i < 500; i++) if ((await app.inject('/')).statusCode === 200) answered++
+  t.equal(answered, 500, 'every one-time visitor got the page')
+  let intact = 0
+  for (const [i, browser] of returning.entries()) {
+    const page = await browser.get('/')
+    if (countOf(page) === 3 && cartOf(page)[0] === `item ${i}`) intact++
+  }
+  t.equal(intact, returning.length, `${intact} of ${returning.length} returning sessions intact`)
 })
