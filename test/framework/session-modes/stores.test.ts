@@ -307,3 +307,33 @@ t.test('memory: a flood of one-time visitors ten times SESSION_STORE_MAX leaves 
   }
   t.equal(intact, returning.length, `${intact} of ${returning.length} returning sessions intact`)
 })
+
+t.test('redis: with maxmemory and allkeys-lfu (the README\'s configuration), one-time visitors do not push out returning users', { skip: noRedis }, async (t) => {
+  const redis = await startRedis(t)
+  const cli = (...args: string[]) => spawnSync('redis-cli', ['-p', String(redis.port), ...args], { encoding: 'utf8' }).stdout
+  const info = (field: string) => Number(new RegExp(`${field}:(\\d+)`).exec(cli('INFO'))?.[1])
+  const app = await build(t, { SESSION_STORE: 'redis', REDIS_URL: redis.url })
+  // Room for a few hundred sessions above what Redis itself uses.
+  cli('CONFIG', 'SET', 'maxmemory', String(info('used_memory') + 160 * 1024))
+  cli('CONFIG', 'SET', 'maxmemory-policy', 'allkeys-lfu')
+  cli('CONFIG', 'SET', 'lfu-log-factor', '0')
+
+  const returning = Array.from({ length: 30 }, () => new Browser(app))
+  for (const [i, browser] of returning.entries()) {
+    await browser.get('/')
+    await browser.post('/cart', { item: `item ${i}` })
+    await browser.get('/')
+  }
+  const capacity = Number(cli('DBSIZE').trim()) + Math.floor(160 * 1024 / 600)
+  let answered = 0
+  for (let i = 0; i < 4000; i++) if ((await app.inject('/')).statusCode === 200) answered++
+  t.equal(answered, 4000, 'every one-time visitor got the page')
+  const evicted = info('evicted_keys')
+  t.ok(evicted > 10 * capacity, `Redis was full and evicted ${evicted} keys (room for about ${capacity})`)
+  let intact = 0
+  for (const [i, browser] of returning.entries()) {
+    const page = await browser.get('/')
+    if (countOf(page) === 3 && cartOf(page)[0] === `item ${i}`) intact++
+  }
+  t.equal(intact, returning.length, `${intact} of ${returning.length} returning sessions intact`)
+})
