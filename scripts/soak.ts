@@ -1,6 +1,7 @@
 /**
  * Load and fault: concurrent browsers, each with its own cookie jar and one request at a time,
- * against the built server on loopback, in cookie and redis modes, with Redis restarted once mid-run.
+ * against the built server on loopback, in cookie and redis modes, with Redis restarted once and
+ * frozen (SIGSTOP) for 3 s later in the run.
  * Reports requests, answers by status, 5xx outside the Redis outage, and for every browser whether
  * its final count equals its number of successful page requests (nothing lost, nothing doubled).
  *
@@ -77,6 +78,19 @@ async function soak (mode: 'cookie' | 'redis'): Promise<boolean> {
       await waitFor(() => healthy(server.url), 15_000, 'the app to reconnect')
       outage.to = Date.now()
       console.log(`  redis restarted: outage window ${((outage.to - outage.from) / 1000).toFixed(1)} s`)
+
+      // Then, two thirds of the way in: freeze Redis (SIGSTOP: the socket stays open, nothing
+      // answers) for 3 s, as a stalled host would. Pages answer 503 within REDIS_COMMAND_TIMEOUT.
+      await sleep(Math.max(0, started + SECONDS * 2000 / 3 - Date.now()))
+      const freeze = { from: Date.now(), to: Infinity }
+      outages.push(freeze)
+      redis.signal('SIGSTOP')
+      await sleep(3000)
+      redis.signal('SIGCONT')
+      await waitFor(() => healthy(server.url), 15_000, 'the app to answer again')
+      // Requests sent up to one command deadline after the thaw may still have waited on it.
+      freeze.to = Date.now() + 1000
+      console.log(`  redis frozen for 3 s: outage window ${((freeze.to - freeze.from) / 1000).toFixed(1)} s`)
     }
 
     const results = await Promise.all(clients)
