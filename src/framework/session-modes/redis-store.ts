@@ -13,7 +13,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { SessionStoreUnavailable, SessionStoreUnreachable, type Health } from './backend.js'
 import { OutageLog } from './outage-log.js'
 import type { FreshIds } from './fresh-ids.js'
-import { RedisSessionStore } from './redis-session-store.js'
+import { BEFORE_DEADLINE, RedisSessionStore } from './redis-session-store.js'
 import type { StoreBackendParts } from './store-session.js'
 
 type Callback = (err?: unknown, result?: unknown) => void
@@ -47,6 +47,7 @@ export async function connectRedisStore (options: RedisStoreOptions, fresh: Fres
     // Fail commands at once while disconnected instead of queueing them: a 503 now beats a hung
     // request. (A frozen Redis keeps its socket open; the store's own deadline covers that, below.)
     disableOfflineQueue: true,
+    scripts: { beforeDeadline: BEFORE_DEADLINE },
     socket: {
       connectTimeout: 2000,
       // Keep trying forever, backing off to one attempt every 2 s, so the app recovers by itself.
@@ -63,9 +64,18 @@ export async function connectRedisStore (options: RedisStoreOptions, fresh: Fres
     lastReason = err.message
     if (connected) outage.unavailable(err.message)
   })
+  // Write deadlines are checked by Redis's clock (see BEFORE_DEADLINE), so keep the difference
+  // between its clock and ours, measured again at every connection.
+  let clockOffset = 0
+  const measureClock = async () => {
+    const sent = Date.now()
+    const [seconds, micros] = await client.time()
+    clockOffset = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000) - (sent + Date.now()) / 2
+  }
   client.on('ready', () => {
     connected = true
     lastReason = undefined
+    measureClock().catch(() => {})
   })
 
   try {
@@ -77,10 +87,14 @@ export async function connectRedisStore (options: RedisStoreOptions, fresh: Fres
       'to wait for it instead, set REDIS_CONNECT_WAIT to a number of seconds.'
     )
   }
+  await measureClock()
   log.info({ redis: where, prefix: options.prefix }, 'redis: connected')
 
   const writes = { full: false }
-  const redisStore = new RedisSessionStore(client, options.prefix, options.ttlSeconds, fresh)
+  // Half the request's deadline: a write Redis refuses as late is answered while the request still
+  // waits, so its 503 comes from the refusal, never from a timer racing a write that did land.
+  const writeDeadline = () => Date.now() + clockOffset + options.commandTimeout / 2
+  const redisStore = new RedisSessionStore(client, options.prefix, options.ttlSeconds, fresh, writeDeadline)
   return {
     description: 'redis',
     store: storeAnswering503(redisStore, options.commandTimeout, writes, outage),
@@ -165,7 +179,8 @@ class CommandDeadlineExceeded extends Error {
  * Every store call has a deadline, and its errors become SessionStoreUnavailable, which the error
  * page answers with 503. The deadline is ours: node-redis's own command timeout stops counting once
  * a command is written to the socket, so it does not cover a Redis that is frozen mid-connection.
- * A command past its deadline may still run when Redis wakes (a write the user was told failed).
+ * A write that waited out its deadline in a frozen Redis's socket is refused when Redis wakes
+ * (RedisSessionStore writes through BEFORE_DEADLINE), so a 503 always means nothing was written.
  */
 function storeAnswering503 (store: RedisSessionStore, commandTimeout: number, writes: { full: boolean }, outage: OutageLog): SessionStore {
   const fail = (callback: Callback, cause: Error) => {

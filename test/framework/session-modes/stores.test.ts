@@ -265,6 +265,32 @@ t.test('redis: a frozen Redis (SIGSTOP) answers 503 within REDIS_COMMAND_TIMEOUT
   t.notOk(logs.lines().some((line) => (line.level as number) >= 50 && String(line.msg) === 'session store unavailable'), 'no error line per request')
 })
 
+t.test('redis: a write held up past its deadline is refused when Redis resumes: a 503 means nothing was saved', { skip: noRedis }, async (t) => {
+  const redis = await startRedis(t)
+  const admin = await redisClient(t, redis)
+  const app = await build(t, { SESSION_STORE: 'redis', REDIS_URL: redis.url, REDIS_COMMAND_TIMEOUT: 300 })
+  const browser = new Browser(app)
+  t.equal(countOf(await browser.get('/')), 1)
+  t.equal(countOf(await browser.get('/')), 2)
+  await browser.post('/cart', { item: 'tea' })
+
+  // CLIENT PAUSE … WRITE holds every write (scripts included) while reads go on: a request reads
+  // its session, and its first write waits in Redis past the request's deadline, as behind a freeze.
+  const holdWrites = async () => admin.sendCommand(['CLIENT', 'PAUSE', '1000', 'WRITE'])
+  await holdWrites()
+  t.equal((await browser.post('/session/reset')).statusCode, 503, 'a reset whose writes were held up answers 503')
+  await sleep(1200)
+  let page = await browser.get('/')
+  t.same(cartOf(page), ['tea'], 'the reset answered 503 did not throw the session away when Redis resumed')
+  t.equal(countOf(page), 3)
+
+  await holdWrites()
+  t.equal((await browser.get('/')).statusCode, 503, 'a page whose save was held up answers 503')
+  await sleep(1200)
+  page = await browser.get('/')
+  t.equal(countOf(page), 4, 'the count goes on from 3: the save answered 503 did not land when Redis resumed')
+})
+
 t.test('redis: a full Redis (noeviction) answers 503 "the session store is full", and /healthz says out of memory', { skip: noRedis }, async (t) => {
   const redis = await startRedis(t)
   const cli = (...args: string[]) => spawnSync('redis-cli', ['-p', String(redis.port), ...args], { encoding: 'utf8' }).stdout
