@@ -3,18 +3,18 @@
 //   LADDER=bare            the page, no session (the ceiling)
 //   LADDER=session         + @fastify/secure-session: decrypt, count, encrypt, Set-Cookie
 //   LADDER=headers         + the app's security headers, Cache-Control and Vary
-//   LADDER=csrf            + a CSRF token made for the page's forms (@fastify/csrf-protection)
+//   LADDER=csrf            + the session's CSRF token for the page's forms (the app's csrfTokenOf)
 // Started by scripts/bench.ts on PORT; plain JavaScript so it needs no build (it reads the built
 // security headers, view options and cart limits from dist/, which `npm run bench` builds first).
 import Fastify from 'fastify'
 import fastifyView from '@fastify/view'
 import fastifyCookie from '@fastify/cookie'
 import fastifySecureSession from '@fastify/secure-session'
-import fastifyCsrf from '@fastify/csrf-protection'
 import { randomBytes } from 'node:crypto'
 import { securityHeaders } from '../dist/src/security-headers.js'
 import { viewOptions } from '../dist/src/templates.js'
 import { MAX_CART_ITEMS, MAX_ITEM_LENGTH } from '../dist/src/cart.js'
+import { csrfTokenOf } from '../dist/src/framework/session-modes/index.js'
 
 const STEPS = ['bare', 'session', 'headers', 'csrf']
 const step = STEPS.indexOf(process.env.LADDER ?? 'bare')
@@ -31,7 +31,6 @@ if (has('headers')) {
   const headers = securityHeaders()
   app.addHook('onRequest', (_request, reply, done) => { reply.headers(headers); done() })
 }
-if (has('csrf')) await app.register(fastifyCsrf, { sessionPlugin: '@fastify/secure-session' })
 
 const urls = { home: '/', hello: '/howdy', cart_add: '/cart', cart_clear: '/cart/clear', session_reset: '/session/reset', session_info: '/session' }
 const nav = [{ label: 'Home', href: '/', current: true }, { label: 'Howdy', href: '/howdy', current: false }]
@@ -51,7 +50,7 @@ app.get('/', (request, reply) => {
     request.session.set('counter', counter)
   }
   if (has('headers')) reply.header('cache-control', 'no-store').header('vary', 'Cookie, Accept')
-  const csrfToken = has('csrf') ? reply.generateCsrf() : fixedToken
+  const csrfToken = has('csrf') ? csrfTokenOf(request.session) : fixedToken
   return reply.view('home.hbs', { name: 'Home View', counter, cart: [], urls, nav, flashes: [], csrfToken, about })
 })
 app.get('/healthz', async () => ({ status: 'ok' }))

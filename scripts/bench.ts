@@ -1,11 +1,16 @@
 /**
- * `npm run bench`: this app against a bare Fastify page in one run. Every server is pinned to CPU 0
- * (taskset, where there is one) and autocannon runs here, pinned to CPU 1, 10 connections. Runs
- * go round-robin (bare, ladder…, app…, then again) so drift hits every server alike. Loopback only;
- * every process started is stopped. Prints a Markdown table.
+ * `npm run bench`: this app against a bare Fastify page in one run, with the issue's targets marked
+ * met or not met. Every server is pinned to CPU 0 (taskset); the load generators run here, pinned to
+ * CPU 1, 10 connections. For a steady page the load comes from wrk (C, cheap per request), so that
+ * the servers, not the load generator, are the limit: each row shows the server's CPU use, which
+ * is ~100 % when a server is saturated, and ratios only mean something between saturated servers.
+ * The form cycle needs a cookie jar and a token per connection, so autocannon drives it.
+ * Runs go round-robin (bare, ladder…, app…, then again) so drift hits every server alike.
+ * Loopback only; every process started is stopped. Prints Markdown tables.
  *
- *   npm run bench                    # about 2.5 minutes
- *   BENCH_SECONDS=2 npm run bench    # shorter runs, noisier figures
+ *   npm run bench                                    # about 3 minutes
+ *   BENCH_SECONDS=2 npm run bench                    # shorter runs, noisier figures
+ *   BENCH_NODE=/path/to/node npm run bench           # the servers under another Node binary
  */
 import autocannon, { type Result } from 'autocannon'
 import { randomBytes } from 'node:crypto'
@@ -13,41 +18,85 @@ import { readFileSync } from 'node:fs'
 import { spawnSync } from 'node:child_process'
 import type { IncomingHttpHeaders } from 'node:http'
 import { join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { hasCommand, OwnRedis, ROOT, SERVER_ENTRY, startNode, type Child } from './lib.js'
 import { CookieJar, csrfTokenIn, HttpBrowser } from './client.js'
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 4)
 const FLOOD_SECONDS = Number(process.env.BENCH_FLOOD_SECONDS ?? 10)
+const NODE = process.env.BENCH_NODE ?? process.execPath
 const ROUNDS = 2
+const FLOOD_RUNS = 3
 const CONNECTIONS = 10
-const SERVER = SERVER_ENTRY
 const LADDER = join(ROOT, 'bench', 'ladder-server.js')
 const SECRET = randomBytes(48).toString('base64url')
 const MEMORY_STORE_MAX = 10_000
 
+if (!hasCommand('wrk')) {
+  console.error('npm run bench needs wrk, a load generator fast enough to saturate the bare page (apt-get install wrk).')
+  process.exit(1)
+}
 if (hasCommand('taskset')) spawnSync('taskset', ['-a', '-cp', '1', String(process.pid)], { stdio: 'ignore' })
+const nodeVersion = spawnSync(NODE, ['--version'], { encoding: 'utf8' }).stdout.trim()
+const TICKS_PER_SECOND = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100
+
+const log = (line: string) => { process.stdout.write(`${line}\n`) }
 
 function rssMb (child: Child): number {
   const status = readFileSync(`/proc/${child.process.pid}/status`, 'utf8')
   return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1]) / 1024
 }
 
-interface Measure { rps: number, p50: number, p99: number, errors: number, rssBefore: number, rssAfter: number }
+/** CPU seconds (user + system, all threads) the process has used so far. */
+function cpuSeconds (child: Child): number {
+  const stat = readFileSync(`/proc/${child.process.pid}/stat`, 'utf8')
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ') // fields 3… of proc(5)
+  return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND // utime, stime
+}
 
-async function load (child: Child, options: Partial<autocannon.Options>, seconds: number): Promise<Measure> {
+interface Measure { rps: number, p50: number, p99: number, errors: number, cpu: number, rssBefore: number, rssAfter: number }
+interface Load { rps: number, p50: number, p99: number, errors: number }
+
+/** Runs a load against the child, adding its CPU use (% of one core) and RSS before and after. */
+async function measured (child: Child, seconds: number, run: () => Promise<Load>): Promise<Measure> {
   const rssBefore = rssMb(child)
-  const result: Result = await autocannon({ url: child.url, connections: CONNECTIONS, duration: seconds, ...options })
-  const unexpected = Object.entries(result.statusCodeStats ?? {})
-    .filter(([code]) => code !== '200' && code !== '303')
-    .reduce((n, [, stats]) => n + (stats as { count: number }).count, 0)
-  return {
-    rps: result.requests.average,
-    p50: result.latency.p50,
-    p99: result.latency.p99,
-    errors: result.errors + result.timeouts + unexpected,
-    rssBefore,
-    rssAfter: rssMb(child)
-  }
+  const cpuBefore = cpuSeconds(child)
+  const started = performance.now()
+  const load = await run()
+  const elapsed = (performance.now() - started) / 1000
+  return { ...load, cpu: 100 * (cpuSeconds(child) - cpuBefore) / Math.max(elapsed, seconds), rssBefore, rssAfter: rssMb(child) }
+}
+
+/** wrk: one request, repeated on 10 connections. Latencies are converted to milliseconds. */
+function wrk (child: Child, seconds: number, headers: Record<string, string> = {}): Promise<Measure> {
+  return measured(child, seconds, async () => {
+    const args = ['-t1', `-c${CONNECTIONS}`, `-d${seconds}s`, '--latency', ...Object.entries(headers).flatMap(([name, value]) => ['-H', `${name}: ${value}`]), `${child.url}/`]
+    const run = spawnSync('wrk', args, { encoding: 'utf8' })
+    if (run.status !== 0) throw new Error(`wrk failed: ${run.stderr}`)
+    const out = run.stdout
+    const ms = (percent: number) => {
+      const [, value = 'NaN', unit = 'ms'] = new RegExp(`^\\s+${percent}%\\s+([\\d.]+)(us|ms|s)`, 'm').exec(out) ?? []
+      return Number(value) * ({ us: 0.001, ms: 1, s: 1000 } as Record<string, number>)[unit]!
+    }
+    const socketErrors = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out)?.slice(1).reduce((n, v) => n + Number(v), 0) ?? 0
+    return {
+      rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]),
+      p50: ms(50),
+      p99: ms(99),
+      errors: socketErrors + Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0)
+    }
+  })
+}
+
+/** autocannon, for request sequences that carry state per connection. */
+function cannon (child: Child, seconds: number, options: Partial<autocannon.Options>): Promise<Measure> {
+  return measured(child, seconds, async () => {
+    const result: Result = await autocannon({ url: child.url, connections: CONNECTIONS, duration: seconds, ...options })
+    const unexpected = Object.entries(result.statusCodeStats ?? {})
+      .filter(([code]) => code !== '200' && code !== '303')
+      .reduce((n, [, stats]) => n + (stats as { count: number }).count, 0)
+    return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, errors: result.errors + result.timeouts + unexpected }
+  })
 }
 
 function mean (measures: Measure[]): Measure {
@@ -56,6 +105,7 @@ function mean (measures: Measure[]): Measure {
     rps: avg((m) => m.rps),
     p50: avg((m) => m.p50),
     p99: avg((m) => m.p99),
+    cpu: avg((m) => m.cpu),
     errors: measures.reduce((n, m) => n + m.errors, 0),
     rssBefore: measures[0]!.rssBefore,
     rssAfter: measures.at(-1)!.rssAfter
@@ -84,6 +134,7 @@ function withSession (body?: (context: Context) => string) {
     return request
   }
 }
+/** Keeps what the answer sets: the cookie (store modes give a new id after each form) and the token. */
 function remember (_status: number, body: string, context: object, headers?: IncomingHttpHeaders) {
   const c = context as Context
   c.jar.update(headers?.['set-cookie'])
@@ -91,14 +142,13 @@ function remember (_status: number, body: string, context: object, headers?: Inc
 }
 const form = { 'content-type': 'application/x-www-form-urlencoded' }
 
-interface Target { name: string, child: Child, options: Partial<autocannon.Options>, runs: Measure[] }
-interface Row { name: string, measure: Measure, ratio?: number, note?: string }
+interface Row { name: string, measure: Measure, ratio: number, note?: string }
 const rows: Row[] = []
 const started: Child[] = []
 const fmt = (n: number, digits = 0) => n.toFixed(digits)
 
 async function start (script: string, env: Record<string, string>): Promise<Child> {
-  const child = await startNode(script, env, 0)
+  const child = await startNode(script, env, { cpu: 0, node: NODE })
   started.push(child)
   return child
 }
@@ -106,29 +156,38 @@ const appEnv = (store: string, extra: Record<string, string> = {}) =>
   ({ SESSION_SECRET: SECRET, SESSION_STORE: store, SESSION_STORE_MAX: String(MEMORY_STORE_MAX), ...extra })
 
 const redis = hasCommand('redis-server') ? await OwnRedis.start() : undefined
-if (!redis) console.log('redis-server is not installed (apt-get install redis-server): no redis rows')
+if (!redis) log('redis-server is not installed (apt-get install redis-server): no redis rows')
+const benchStarted = performance.now()
+const floods: Record<string, Measure[]> = { cookie: [], memory: [] }
+let memoryFloodHalves: [number, number] = [0, 0]
+let baseline = 0
 try {
   // 1. GET / with a session cookie: the ladder and the app in every mode, round-robin.
+  interface Target { name: string, child: Child, headers: Record<string, string>, runs: Measure[] }
   const targets: Target[] = []
   const add = async (name: string, script: string, env: Record<string, string>) => {
     const child = await start(script, env)
     const { cookie } = await visit(child.url)
-    targets.push({ name, child, options: cookie ? { headers: { cookie } } : {}, runs: [] })
+    targets.push({ name, child, headers: cookie ? { cookie } : {}, runs: [] })
   }
   await add('bare Fastify page, no session (baseline)', LADDER, { LADDER: 'bare' })
   await add('ladder: + secure-session (decrypt, count, encrypt)', LADDER, { LADDER: 'session' })
   await add('ladder: + security, cache and vary headers', LADDER, { LADDER: 'headers' })
   await add('ladder: + a CSRF token for the forms', LADDER, { LADDER: 'csrf' })
-  await add('this app, cookie mode', SERVER, appEnv('cookie'))
-  await add('this app, memory mode', SERVER, appEnv('memory'))
-  if (redis) await add('this app, redis mode', SERVER, appEnv('redis', { REDIS_URL: redis.url }))
+  await add('this app, cookie mode', SERVER_ENTRY, appEnv('cookie'))
+  await add('this app, memory mode', SERVER_ENTRY, appEnv('memory'))
+  if (redis) await add('this app, redis mode', SERVER_ENTRY, appEnv('redis', { REDIS_URL: redis.url }))
 
-  console.log(`GET / with a session cookie: ${targets.length} servers, ${ROUNDS} rounds of ${SECONDS} s each`)
-  for (const target of targets) await load(target.child, target.options, 1) // warm-up
+  log(`Node ${nodeVersion}. GET / with a session cookie: ${targets.length} servers, ${ROUNDS} rounds of ${SECONDS} s each (wrk)`)
+  for (const target of targets) await wrk(target.child, 1, target.headers) // warm-up
   for (let round = 0; round < ROUNDS; round++) {
-    for (const target of targets) target.runs.push(await load(target.child, target.options, SECONDS))
+    for (const target of targets) {
+      const measure = await wrk(target.child, SECONDS, target.headers)
+      target.runs.push(measure)
+      log(`  round ${round + 1}: ${target.name}: ${fmt(measure.rps)} req/s, server CPU ${fmt(measure.cpu)} %`)
+    }
   }
-  const baseline = mean(targets[0]!.runs).rps
+  baseline = mean(targets[0]!.runs).rps
   for (const target of targets) {
     const measure = mean(target.runs)
     rows.push({ name: `GET / — ${target.name}`, measure, ratio: measure.rps / baseline })
@@ -139,38 +198,77 @@ try {
   //    connection keeps its own session and token, as a browser tab would.
   for (const target of targets.slice(4)) {
     const { cookie, token } = await visit(target.child.url)
-    const measure = await load(target.child, {
+    const measure = await cannon(target.child, SECONDS, {
       initialContext: initialContext({ cookie, token }),
       requests: [
-        { method: 'POST', path: '/cart', headers: form, setupRequest: withSession((c) => `_csrf=${c.token}&item=apple`) },
+        { method: 'POST', path: '/cart', headers: form, setupRequest: withSession((c) => `_csrf=${c.token}&item=apple`), onResponse: remember },
         { method: 'GET', path: '/', setupRequest: withSession(), onResponse: remember },
-        { method: 'POST', path: '/cart/clear', headers: form, setupRequest: withSession((c) => `_csrf=${c.token}`) },
+        { method: 'POST', path: '/cart/clear', headers: form, setupRequest: withSession((c) => `_csrf=${c.token}`), onResponse: remember },
         { method: 'GET', path: '/', setupRequest: withSession(), onResponse: remember }
       ]
-    }, SECONDS)
-    rows.push({ name: `POST /cart → GET / → POST /cart/clear → GET / — ${target.name.replace('this app, ', '')}`, measure, ratio: measure.rps / baseline, note: 'all four requests counted' })
+    })
+    const name = target.name.replace('this app, ', '')
+    log(`  form cycle, ${name}: ${fmt(measure.rps)} req/s, server CPU ${fmt(measure.cpu)} % (autocannon)`)
+    rows.push({ name: `POST /cart → GET / → POST /cart/clear → GET / — ${name}`, measure, ratio: measure.rps / baseline, note: 'all four requests counted; autocannon' })
   }
   for (const target of targets) await target.child.stop()
 
-  // 3. Cookieless flood: every request starts a session. Fresh processes; RSS measured after a
-  //    1 s warm-up of the same flood, so the growth is the flood's, not start-up's.
-  for (const store of ['cookie', 'memory']) {
-    const child = await start(SERVER, appEnv(store))
-    await load(child, {}, 1)
-    const measure = await load(child, {}, FLOOD_SECONDS)
-    const growth = measure.rssAfter - measure.rssBefore
-    const note = `RSS +${fmt(growth, 1)} MB` + (store === 'memory' ? `; store bounded at ${MEMORY_STORE_MAX} sessions` : '')
-    rows.push({ name: `GET / cookieless flood, ${FLOOD_SECONDS} s — ${store} mode`, measure, ratio: measure.rps / baseline, note })
-    await child.stop()
+  // 3. Cookieless flood: every request starts a session. A fresh process each time; RSS measured
+  //    after a 1 s warm-up of the same flood, so the growth is the flood's, not start-up's.
+  //    Memory mode in two halves: once the store is full, the second half should add nothing.
+  for (const store of ['cookie', 'memory'] as const) {
+    for (let run = 0; run < (store === 'cookie' ? FLOOD_RUNS : 1); run++) {
+      const child = await start(SERVER_ENTRY, appEnv(store))
+      await wrk(child, 1)
+      let measure: Measure
+      if (store === 'memory') {
+        const first = await wrk(child, FLOOD_SECONDS / 2)
+        const second = await wrk(child, FLOOD_SECONDS / 2)
+        measure = { ...mean([first, second]), rssBefore: first.rssBefore, rssAfter: second.rssAfter }
+        memoryFloodHalves = [first.rssAfter - first.rssBefore, second.rssAfter - second.rssBefore]
+      } else {
+        measure = await wrk(child, FLOOD_SECONDS)
+      }
+      floods[store]!.push(measure)
+      const growth = measure.rssAfter - measure.rssBefore
+      log(`  cookieless flood, ${store} mode, run ${run + 1}: ${fmt(measure.rps)} req/s, RSS +${fmt(growth, 1)} MB`)
+      const note = store === 'memory'
+        ? `RSS +${fmt(memoryFloodHalves[0], 1)} MB in the first ${FLOOD_SECONDS / 2} s, +${fmt(memoryFloodHalves[1], 1)} MB in the second; store bounded at ${MEMORY_STORE_MAX} sessions`
+        : `RSS +${fmt(growth, 1)} MB`
+      rows.push({ name: `GET / cookieless flood, ${FLOOD_SECONDS} s — ${store} mode${store === 'cookie' ? `, run ${run + 1}` : ''}`, measure, ratio: measure.rps / baseline, note })
+      await child.stop()
+      await sleep(200)
+    }
   }
 } finally {
   for (const child of started) await child.stop()
   await redis?.stop()
 }
 
-console.log(`\n${CONNECTIONS} connections; ratio = req/s ÷ the bare page's req/s in the same run\n`)
-console.log('| case | req/s | ratio | p50 ms | p99 ms | errors | RSS MB before → after | note |')
-console.log('|---|---:|---:|---:|---:|---:|---|---|')
+log(`\nNode ${nodeVersion}; ${CONNECTIONS} connections; ratio = req/s ÷ the bare page's req/s in the same run; ` +
+  `server CPU = % of the one core it is pinned to; whole run ${fmt((performance.now() - benchStarted) / 60_000, 1)} min\n`)
+log('| case | req/s | ratio | server CPU | p50 ms | p99 ms | errors | RSS MB before → after | note |')
+log('|---|---:|---:|---:|---:|---:|---:|---|---|')
 for (const { name, measure: m, ratio, note } of rows) {
-  console.log(`| ${name} | ${fmt(m.rps)} | ${ratio === undefined ? '' : ratio.toFixed(2)} | ${fmt(m.p50, 1)} | ${fmt(m.p99, 1)} | ${m.errors} | ${fmt(m.rssBefore)} → ${fmt(m.rssAfter)} | ${note ?? ''} |`)
+  log(`| ${name} | ${fmt(m.rps)} | ${ratio.toFixed(2)} | ${fmt(m.cpu)} % | ${fmt(m.p50, 2)} | ${fmt(m.p99, 2)} | ${m.errors} | ${fmt(m.rssBefore)} → ${fmt(m.rssAfter)} | ${note ?? ''} |`)
 }
+
+// The issue's targets, each marked met or not met from this run's figures.
+const row = (prefix: string) => rows.find((r) => r.name.startsWith(prefix))
+const ratioOf = (prefix: string) => row(prefix)?.ratio
+const appRows = rows.filter((r) => r.name.startsWith('GET / — this app'))
+const worstP99 = Math.max(...appRows.map((r) => r.measure.p99))
+const cookieGrowth = floods.cookie!.map((m) => m.rssAfter - m.rssBefore)
+const targets: Array<[string, string, boolean | undefined]> = [
+  ['GET / with a cookie, cookie mode: ≥ 0.50 of bare (aim 0.65)', ratioOf('GET / — this app, cookie')?.toFixed(2) ?? '–', (ratioOf('GET / — this app, cookie') ?? 0) >= 0.5],
+  ['GET / with a cookie, memory mode: ≥ 0.40', ratioOf('GET / — this app, memory')?.toFixed(2) ?? '–', (ratioOf('GET / — this app, memory') ?? 0) >= 0.4],
+  ['GET / with a cookie, redis mode: ≥ 0.30', ratioOf('GET / — this app, redis')?.toFixed(2) ?? 'not run (no redis-server)', redis ? (ratioOf('GET / — this app, redis') ?? 0) >= 0.3 : undefined],
+  ['form cycle, cookie mode: ≥ 0.45', ratioOf('POST /cart → GET / → POST /cart/clear → GET / — cookie')?.toFixed(2) ?? '–', (ratioOf('POST /cart → GET / → POST /cart/clear → GET / — cookie') ?? 0) >= 0.45],
+  ['p99 < 5 ms at 10 connections, GET / in every mode', `worst ${fmt(worstP99, 2)} ms`, worstP99 < 5],
+  [`cookieless flood, cookie mode: RSS growth < 50 MB in every run (${FLOOD_RUNS} runs)`, cookieGrowth.map((g) => `+${fmt(g, 1)}`).join(', ') + ' MB', cookieGrowth.every((g) => g < 50)],
+  [`cookieless flood, memory mode: bounded (the second ${FLOOD_SECONDS / 2} s, with the store full, adds < 10 MB)`, `+${fmt(memoryFloodHalves[1], 1)} MB`, memoryFloodHalves[1] < 10]
+]
+log('\n| target | this run | met? |\n|---|---|---|')
+for (const [target, result, met] of targets) log(`| ${target} | ${result} | ${met === undefined ? 'not run' : met ? 'met' : '**not met**'} |`)
+const bare = rows[0]!.measure.cpu
+if (bare < 90) log(`\nThe bare page's server used only ${fmt(bare)} % CPU: it was not saturated, so every ratio above is flattering.`)

@@ -47,14 +47,17 @@ export interface Child {
   stop: () => Promise<void>
 }
 
-/** Starts a node process on a free loopback port (optionally pinned to a CPU with taskset) and waits for /healthz. */
-export async function startNode (script: string, env: Record<string, string>, cpu?: number): Promise<Child> {
+/**
+ * Starts a node process on a free loopback port and waits for /healthz: under this Node, or the
+ * binary `node` names; pinned to one CPU with taskset when `cpu` is given (and taskset exists).
+ */
+export async function startNode (script: string, env: Record<string, string>, options: { cpu?: number, node?: string } = {}): Promise<Child> {
   const port = await freePort()
   const url = `http://127.0.0.1:${port}`
-  const args = [script]
-  const [command, commandArgs] = cpu !== undefined && hasCommand('taskset')
-    ? ['taskset', ['-c', String(cpu), process.execPath, ...args]]
-    : [process.execPath, args]
+  const node = options.node ?? process.execPath
+  const [command, commandArgs] = options.cpu !== undefined && hasCommand('taskset')
+    ? ['taskset', ['-c', String(options.cpu), node, script]]
+    : [node, [script]]
   const child = spawn(command, commandArgs, {
     cwd: ROOT,
     env: { PATH: process.env.PATH, NODE_ENV: 'production', LOG_LEVEL: 'warn', HOST: '127.0.0.1', PORT: String(port), ...env },

@@ -7,12 +7,6 @@ import { STATUS_CODES } from 'node:http'
 import { wantsJson, type NavLink, type RouteTable } from './framework/class-views/index.js'
 import { discardSessionChanges, SessionStoreUnavailable } from './framework/session-modes/index.js'
 
-/** Plugin messages a person should not have to decode. */
-const CLEAR_MESSAGES: Record<string, string> = {
-  FST_CSRF_INVALID_TOKEN: 'This form was out of date or did not come from this site, so nothing was changed. Reload the page and try again.',
-  FST_CSRF_MISSING_SECRET: 'This form was out of date or did not come from this site, so nothing was changed. Reload the page and try again.'
-}
-
 export function registerErrorPages (app: FastifyInstance, routes: RouteTable, navLinks: NavLink[]): void {
   const urls = routes.urls()
   const nav = routes.nav(navLinks)
@@ -58,6 +52,6 @@ export function registerErrorPages (app: FastifyInstance, routes: RouteTable, na
       return sendError(request, reply, 500, 'Something went wrong on our side. It has been logged.')
     }
     request.log.info({ statusCode, reason: err.message }, 'request rejected')
-    return sendError(request, reply, statusCode, CLEAR_MESSAGES[err.code] ?? err.message)
+    return sendError(request, reply, statusCode, err.message)
   })
 }

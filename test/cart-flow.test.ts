@@ -147,6 +147,23 @@ eachSessionMode(async (t, { build }) => {
     t.equal(res.statusCode, 403)
   })
 
+  t.test('CSRF: one token per session, as in Pyramid; a reset brings a new one and the old one is refused', async (t) => {
+    const browser = await browserOnHome(t, build)
+    const first = browser.csrfToken!
+    await browser.get('/howdy')
+    t.equal(browser.csrfToken, first, 'every page of the session carries the same token')
+    t.equal((await browser.post('/cart', { item: 'a' })).statusCode, 303)
+    await browser.get('/')
+    t.equal(browser.csrfToken, first, 'a form that went through (and rotated the id) keeps it')
+
+    await browser.post('/session/reset')
+    await browser.get('/')
+    t.not(browser.csrfToken, first, 'the new session has a token of its own')
+    const stale = await browser.post('/cart', { _csrf: first, item: 'evil' })
+    t.equal(stale.statusCode, 403, 'the old session\'s token is refused')
+    t.same(cartOf(await browser.get('/')), [])
+  })
+
   t.test('CSRF: 403 answers JSON when asked', async (t) => {
     const browser = await browserOnHome(t, build)
     const res = await browser.post('/cart', { _csrf: 'x', item: 'a' }, { accept: 'application/json' })

@@ -5,7 +5,7 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import {
-  dryRunSession, flashList, formGuardsOf, pendingFlashCount, requireSessionPlugin, sessionOf,
+  csrfTokenOf, dryRunSession, flashList, formGuardsOf, pendingFlashCount, requireSessionPlugin, sessionOf,
   type Flash, type FlashQueue, type SessionAccess
 } from '../session-modes/index.js'
 import { wantsJson } from './negotiate.js'
@@ -61,7 +61,7 @@ export function mountViews (app: FastifyInstance, routes: RouteTable, ViewClass:
           // HEAD shows what GET would, but neither consumes the flashes nor creates a CSRF secret
           // (so its Content-Length leaves out the form's token).
           flashes: isHead ? flashList(session.get('flash')) : takeFlashes(session, reply),
-          csrfToken: view.hasForms && !isHead ? reply.generateCsrf() : undefined
+          csrfToken: view.hasForms && !isHead ? csrfTokenOf(session) : undefined
         })
       }
     })

@@ -30,8 +30,6 @@ export interface SessionBackend {
   readonly mode: SessionMode
   /** 'encrypted cookie', 'memory' or 'redis', for logs and the page. */
   readonly description: string
-  /** Which plugin holds `request.session`, for @fastify/csrf-protection. */
-  readonly sessionPlugin: '@fastify/secure-session' | '@fastify/session'
   readonly idleTimeout: number
   readonly maxAge: number
   /** Unix seconds, from the options' clock. */

@@ -18,7 +18,6 @@ export function cookieSessionBackend (options: SessionModeOptions, cookieName: s
   return {
     ...commonParts(options),
     description: 'encrypted cookie',
-    sessionPlugin: '@fastify/secure-session',
     async register (app) {
       // Before the plugin's own onSend hook (hooks run in the order they are added).
       addCookieBudget(app, cookieName, cookie)

@@ -16,5 +16,6 @@ export {
   type SessionMode, type SessionModeOptions, type SessionBackend, type Health
 } from './backend.js'
 export { dryRunSession } from './dry-run.js'
+export { csrfTokenOf, CsrfTokenRefused } from './csrf-token.js'
 export { flashList, pendingFlashCount, withFlash, type Flash } from './flash-queue.js'
 export type { SessionAccess, SessionData, SessionKey, FlashCategory, FlashQueue } from './types.js'

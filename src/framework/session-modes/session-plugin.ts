@@ -3,18 +3,18 @@
  * CSRF, registered together in the context that serves pages. Views reach the session through
  * `sessionOf(request)`, which works the same in every mode.
  *
- * @fastify/flash and @fastify/csrf-protection read and write `request.session` themselves (their
- * APIs take no session object), so they bypass `sessionOf`: their writes skip the dry run and do
- * not move `touchedAt`. mountViews never calls them on HEAD, so HEAD still writes nothing; and a
- * flash or a CSRF secret is only ever written by a request that also writes through `sessionOf`
- * (a page counts, a form changes the cart or resets) or is followed by one (a refused form's 303).
+ * @fastify/flash reads and writes `request.session` itself (its API takes no session object), so
+ * it bypasses `sessionOf`: its writes skip the dry run and do not move `touchedAt`. mountViews never
+ * calls it on HEAD, so HEAD still writes nothing; and a flash is only ever written by a request that
+ * also writes through `sessionOf` (a form changes the cart or resets). The CSRF token goes through
+ * `sessionOf` like any other key (csrf-token.ts).
  */
 import type { FastifyInstance, FastifyRequest, preValidationHookHandler } from 'fastify'
 import fp from 'fastify-plugin'
 import fastifyCookie from '@fastify/cookie'
 import fastifyFlash from '@fastify/flash'
-import fastifyCsrfProtection from '@fastify/csrf-protection'
 import type { SessionBackend } from './backend.js'
+import { checkCsrfToken } from './csrf-token.js'
 import { refuseCrossOrigin } from './origin-check.js'
 import type { SessionAccess } from './types.js'
 
@@ -95,19 +95,9 @@ async function sessionPlugin (app: FastifyInstance, { backend, trustedOrigins = 
   })
 
   await app.register(fastifyFlash)
-  await app.register(fastifyCsrfProtection, {
-    sessionPlugin: backend.sessionPlugin,
-    // A refused form is routine (an old tab, a reset session): the 403 page explains; no warning.
-    logLevel: 'info',
-    // Only a string token counts; a repeated `_csrf` field is simply not a token.
-    getToken: (request: FastifyRequest) => {
-      const fromBody = (request.body as { _csrf?: unknown } | undefined)?._csrf
-      const token = typeof fromBody === 'string' ? fromBody : request.headers['x-csrf-token']
-      return typeof token === 'string' ? token : undefined
-    }
-  })
   // The cross-origin check first: it keeps no state, and it needs the body no more than the token does.
-  app.decorate(FORM_GUARDS, [refuseCrossOrigin(trustedOrigins), app.csrfProtection])
+  const csrfCheck: preValidationHookHandler = async (request) => { checkCsrfToken(request, sessionOf(request)) }
+  app.decorate(FORM_GUARDS, [refuseCrossOrigin(trustedOrigins), csrfCheck])
 }
 
 /**

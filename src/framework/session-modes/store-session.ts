@@ -32,7 +32,6 @@ export function storeSessionBackend (
   return {
     ...commonParts(options),
     description,
-    sessionPlugin: '@fastify/session',
     health,
     close,
     async register (app: FastifyInstance) {

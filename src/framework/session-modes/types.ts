@@ -12,7 +12,7 @@ export type FlashQueue = { [category: string]: string[] }
 
 export interface SessionData {
   flash: FlashQueue
-  /** The CSRF secret (@fastify/csrf-protection); tokens in forms are derived from it. */
+  /** The session's CSRF token, the one every form of this session carries (csrf-token.ts). */
   _csrf: string
   /** Unix seconds of the last write: the idle timeout counts from here, in every mode. */
   touchedAt: number
