@@ -4,12 +4,16 @@
 //   LADDER=session         + @fastify/secure-session: decrypt, count, encrypt, Set-Cookie
 //   LADDER=headers         + the app's security headers, Cache-Control and Vary
 //   LADDER=csrf            + the session's CSRF token for the page's forms (the app's csrfTokenOf)
+// and, beside the ladder, the store modes' plugin on its own:
+//   LADDER=store-session   the page + @fastify/session with its own in-memory store: unsign the id,
+//                          load, count, hash, save, sign, Set-Cookie
 // Started by scripts/bench.ts on PORT; plain JavaScript so it needs no build (it reads the built
 // security headers, view options and cart limits from dist/, which `npm run bench` builds first).
 import Fastify from 'fastify'
 import fastifyView from '@fastify/view'
 import fastifyCookie from '@fastify/cookie'
 import fastifySecureSession from '@fastify/secure-session'
+import fastifySession from '@fastify/session'
 import { randomBytes } from 'node:crypto'
 import { securityHeaders } from '../dist/src/security-headers.js'
 import { viewOptions } from '../dist/src/templates.js'
@@ -17,8 +21,9 @@ import { MAX_CART_ITEMS, MAX_ITEM_LENGTH } from '../dist/src/cart.js'
 import { csrfTokenOf } from '../dist/src/framework/session-modes/index.js'
 
 const STEPS = ['bare', 'session', 'headers', 'csrf']
-const step = STEPS.indexOf(process.env.LADDER ?? 'bare')
-if (step === -1) throw new Error(`LADDER must be one of ${STEPS.join(', ')}`)
+const storeSession = process.env.LADDER === 'store-session'
+const step = storeSession ? 0 : STEPS.indexOf(process.env.LADDER ?? 'bare')
+if (step === -1) throw new Error(`LADDER must be one of ${STEPS.join(', ')}, store-session`)
 const has = (name) => step >= STEPS.indexOf(name)
 
 const app = Fastify({ logger: { level: 'warn' } })
@@ -26,6 +31,10 @@ await app.register(fastifyView, viewOptions(true, { limits: { itemLength: MAX_IT
 if (has('session')) {
   await app.register(fastifyCookie)
   await app.register(fastifySecureSession, { key: randomBytes(32), cookie: { path: '/', httpOnly: true, sameSite: 'lax' } })
+}
+if (storeSession) {
+  await app.register(fastifyCookie)
+  await app.register(fastifySession, { secret: randomBytes(32).toString('base64url'), saveUninitialized: false, cookie: { path: '/', httpOnly: true, sameSite: 'lax', secure: false } })
 }
 if (has('headers')) {
   const headers = securityHeaders()
@@ -45,7 +54,7 @@ const fixedToken = 'k3dXb3Qq-0cm1Q0Qz3bC8bTg1W9b3P1x2x9n0nZkVb4eYx5pQ6Vc'
 
 app.get('/', (request, reply) => {
   let counter = 1234
-  if (has('session')) {
+  if (has('session') || storeSession) {
     counter = (request.session.get('counter') ?? 0) + 1
     request.session.set('counter', counter)
   }

@@ -1,39 +1,39 @@
 /**
  * `npm run bench`: this app against a bare Fastify page in one run, with the issue's targets marked
- * met or not met. Every server is pinned to CPU 0 (taskset); the load generators run here, pinned to
- * CPU 1, 10 connections. For a steady page the load comes from wrk (C, cheap per request), so that
- * the servers, not the load generator, are the limit: each row shows the server's CPU use, which
- * is ~100 % when a server is saturated, and ratios only mean something between saturated servers.
- * The form cycle needs a cookie jar and a token per connection, so autocannon drives it.
- * Runs go round-robin (bare, ladder…, app…, then again) so drift hits every server alike.
+ * met or not met. Every server is pinned to CPU 0 (taskset); wrk runs here, pinned to CPU 1, 10
+ * connections. wrk (C, cheap per request) keeps even the bare page's server busy: each row shows the
+ * server's CPU use, ~100 % when it is saturated, and ratios only mean something between saturated
+ * servers. The form cycle is a wrk script (bench/form-cycle.lua): one tab, cookie and token per
+ * connection. Runs go round-robin (bare, ladder…, app…, then again) so drift hits every server alike.
  * Loopback only; every process started is stopped. Prints Markdown tables.
  *
  *   npm run bench                                    # about 3 minutes
  *   BENCH_SECONDS=2 npm run bench                    # shorter runs, noisier figures
  *   BENCH_NODE=/path/to/node npm run bench           # the servers under another Node binary
  */
-import autocannon, { type Result } from 'autocannon'
 import { randomBytes } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { spawnSync } from 'node:child_process'
-import type { IncomingHttpHeaders } from 'node:http'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { hasCommand, OwnRedis, ROOT, SERVER_ENTRY, startNode, type Child } from './lib.js'
-import { CookieJar, csrfTokenIn, HttpBrowser } from './client.js'
+import { HttpBrowser } from './client.js'
 
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 4)
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 1)
 const FLOOD_SECONDS = Number(process.env.BENCH_FLOOD_SECONDS ?? 10)
 const NODE = process.env.BENCH_NODE ?? process.execPath
-const ROUNDS = 2
+/** Many short rounds, round-robin, and the median of each server's rounds: this machine's speed drifts within a minute. */
+const ROUNDS = 7
 const FLOOD_RUNS = 3
 const CONNECTIONS = 10
 const LADDER = join(ROOT, 'bench', 'ladder-server.js')
+const FORM_CYCLE = join(ROOT, 'bench', 'form-cycle.lua')
 const SECRET = randomBytes(48).toString('base64url')
 const MEMORY_STORE_MAX = 10_000
 /** The memory-mode flood's store: small enough that its first slice fills it. */
 const FLOOD_STORE_MAX = 2_000
 const FLOOD_SLICES = 3
+const SLICE_SECONDS = Math.max(1, Math.round(FLOOD_SECONDS / FLOOD_SLICES)) // wrk takes whole seconds
 
 if (!hasCommand('wrk')) {
   console.error('npm run bench needs wrk, a load generator fast enough to saturate the bare page (apt-get install wrk).')
@@ -70,12 +70,17 @@ async function measured (child: Child, seconds: number, run: () => Promise<Load>
   return { ...load, cpu: 100 * (cpuSeconds(child) - cpuBefore) / Math.max(elapsed, seconds), rssBefore, rssAfter: rssMb(child) }
 }
 
-/** wrk: one request, repeated on 10 connections. Latencies are converted to milliseconds. */
-function wrk (child: Child, seconds: number, headers: Record<string, string> = {}): Promise<Measure> {
+/**
+ * wrk on 10 connections: one request repeated, or a script (one thread per connection then, so each
+ * connection has the script's state to itself). Latencies are converted to milliseconds.
+ */
+function wrk (child: Child, seconds: number, headers: Record<string, string> = {}, script?: string): Promise<Measure> {
   return measured(child, seconds, async () => {
-    const args = ['-t1', `-c${CONNECTIONS}`, `-d${seconds}s`, '--latency', ...Object.entries(headers).flatMap(([name, value]) => ['-H', `${name}: ${value}`]), `${child.url}/`]
+    const args = [script ? `-t${CONNECTIONS}` : '-t1', `-c${CONNECTIONS}`, `-d${seconds}s`, '--latency',
+      ...(script ? ['-s', script] : []),
+      ...Object.entries(headers).flatMap(([name, value]) => ['-H', `${name}: ${value}`]), `${child.url}/`]
     const run = spawnSync('wrk', args, { encoding: 'utf8' })
-    if (run.status !== 0) throw new Error(`wrk failed: ${run.stderr}`)
+    if (run.status !== 0) throw new Error(`wrk ${args.join(' ')} failed (${run.status ?? run.signal}): ${run.stderr}${run.stdout}`)
     const out = run.stdout
     const ms = (percent: number) => {
       const [, value = 'NaN', unit = 'ms'] = new RegExp(`^\\s+${percent}%\\s+([\\d.]+)(us|ms|s)`, 'm').exec(out) ?? []
@@ -91,15 +96,10 @@ function wrk (child: Child, seconds: number, headers: Record<string, string> = {
   })
 }
 
-/** autocannon, for request sequences that carry state per connection. */
-function cannon (child: Child, seconds: number, options: Partial<autocannon.Options>): Promise<Measure> {
-  return measured(child, seconds, async () => {
-    const result: Result = await autocannon({ url: child.url, connections: CONNECTIONS, duration: seconds, ...options })
-    const unexpected = Object.entries(result.statusCodeStats ?? {})
-      .filter(([code]) => code !== '200' && code !== '303')
-      .reduce((n, [, stats]) => n + (stats as { count: number }).count, 0)
-    return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, errors: result.errors + result.timeouts + unexpected }
-  })
+/** The median round by req/s (the other figures from that same round), for noisy machines. */
+function median (measures: Measure[]): Measure {
+  const sorted = [...measures].sort((a, b) => a.rps - b.rps)
+  return { ...sorted[Math.floor(sorted.length / 2)]!, errors: measures.reduce((n, m) => n + m.errors, 0), rssBefore: measures[0]!.rssBefore, rssAfter: measures.at(-1)!.rssAfter }
 }
 
 function mean (measures: Measure[]): Measure {
@@ -121,24 +121,6 @@ async function visit (url: string): Promise<string> {
   await browser.get('/')
   return browser.jar.header() ?? ''
 }
-
-/** One autocannon connection plays one browser tab: its own jar and the last page's token. */
-type Context = { jar: CookieJar, token: string }
-function withSession (body?: (context: Context) => string) {
-  return (request: autocannon.Request, context: object) => {
-    const c = context as Context
-    request.headers = { ...request.headers, cookie: c.jar.header() ?? '' }
-    if (body) request.body = body(c)
-    return request
-  }
-}
-/** Keeps what the answer sets: the cookie (store modes give a new id after each form) and the token. */
-function remember (_status: number, body: string, context: object, headers?: IncomingHttpHeaders) {
-  const c = context as Context
-  c.jar.update(headers?.['set-cookie'])
-  c.token = csrfTokenIn(body) ?? c.token
-}
-const form = { 'content-type': 'application/x-www-form-urlencoded' }
 
 interface Row { name: string, measure: Measure, ratio: number, note?: string }
 const rows: Row[] = []
@@ -172,45 +154,40 @@ try {
   await add('ladder: + secure-session (decrypt, count, encrypt)', LADDER, { LADDER: 'session' })
   await add('ladder: + security, cache and vary headers', LADDER, { LADDER: 'headers' })
   await add('ladder: + a CSRF token for the forms', LADDER, { LADDER: 'csrf' })
+  await add('beside the ladder: @fastify/session alone, its own memory store', LADDER, { LADDER: 'store-session' })
   await add('this app, cookie mode', SERVER_ENTRY, appEnv('cookie'))
   await add('this app, memory mode', SERVER_ENTRY, appEnv('memory'))
   if (redis) await add('this app, redis mode', SERVER_ENTRY, appEnv('redis', { REDIS_URL: redis.url }))
 
-  log(`Node ${nodeVersion}. GET / with a session cookie: ${targets.length} servers, ${ROUNDS} rounds of ${SECONDS} s each (wrk)`)
+  log(`Node ${nodeVersion}. GET / with a session cookie: ${targets.length} servers, ${ROUNDS} rounds of ${SECONDS} s each (wrk), round-robin:`)
+  targets.forEach((target, i) => log(`  ${i + 1}. ${target.name}`))
   for (const target of targets) await wrk(target.child, 1, target.headers) // warm-up
   for (let round = 0; round < ROUNDS; round++) {
     for (const target of targets) {
       const measure = await wrk(target.child, SECONDS, target.headers)
       target.runs.push(measure)
-      log(`  round ${round + 1}: ${target.name}: ${fmt(measure.rps)} req/s, server CPU ${fmt(measure.cpu)} %`)
     }
+    log(`  round ${round + 1} of ${ROUNDS}: ${targets.map((t) => fmt(t.runs.at(-1)!.rps)).join(', ')} req/s`)
   }
-  baseline = mean(targets[0]!.runs).rps
+  baseline = median(targets[0]!.runs).rps
   for (const target of targets) {
-    const measure = mean(target.runs)
+    const measure = median(target.runs)
     rows.push({ name: `GET / — ${target.name}`, measure, ratio: measure.rps / baseline })
   }
-  for (const target of targets.slice(1, 4)) await target.child.stop()
+  const apps = targets.filter((target) => target.name.startsWith('this app'))
+  for (const target of targets) if (!apps.includes(target)) await target.child.stop()
 
-  // 2. The form cycle: POST /cart, GET / (the 303's target), POST /cart/clear, GET /. Each
-  //    connection is one browser tab with a session of its own: it opens the page, then goes round
-  //    the cycle. autocannon resets a connection's context whenever its request list starts over,
-  //    so the list holds many cycles, and a tab starts a new session only every 1,001 requests.
-  const page = { method: 'GET', path: '/', setupRequest: withSession(), onResponse: remember } as const
-  const cycle = [
-    { method: 'POST', path: '/cart', headers: form, setupRequest: withSession((c) => `_csrf=${c.token}&item=apple`), onResponse: remember },
-    page,
-    { method: 'POST', path: '/cart/clear', headers: form, setupRequest: withSession((c) => `_csrf=${c.token}`), onResponse: remember },
-    page
-  ] as const
-  for (const target of targets.slice(4)) {
-    const measure = await cannon(target.child, SECONDS, {
-      initialContext: { jar: new CookieJar(), token: '' } satisfies Context,
-      requests: [page, ...Array.from({ length: 250 }, () => cycle).flat()]
-    })
+  // 2. The form cycle: POST /cart, GET / (the 303's target), POST /cart/clear, GET /, each
+  //    connection a browser tab with a session of its own (bench/form-cycle.lua).
+  for (const target of apps) {
+    const measure = median(await (async () => {
+      const runs: Measure[] = []
+      for (let round = 0; round < 3; round++) runs.push(await wrk(target.child, SECONDS, {}, FORM_CYCLE))
+      return runs
+    })())
     const name = target.name.replace('this app, ', '')
-    log(`  form cycle, ${name}: ${fmt(measure.rps)} req/s, server CPU ${fmt(measure.cpu)} % (autocannon)`)
-    rows.push({ name: `POST /cart → GET / → POST /cart/clear → GET / — ${name}`, measure, ratio: measure.rps / baseline, note: 'all four requests counted; autocannon' })
+    log(`  form cycle, ${name}: ${fmt(measure.rps)} req/s, server CPU ${fmt(measure.cpu)} %`)
+    rows.push({ name: `POST /cart → GET / → POST /cart/clear → GET / — ${name}`, measure, ratio: measure.rps / baseline, note: 'all four requests counted; median of 3 rounds' })
   }
   for (const target of targets) await target.child.stop()
 
@@ -225,7 +202,7 @@ try {
       let measure: Measure
       if (store === 'memory') {
         const slices: Measure[] = []
-        for (let slice = 0; slice < FLOOD_SLICES; slice++) slices.push(await wrk(child, FLOOD_SECONDS / FLOOD_SLICES))
+        for (let slice = 0; slice < FLOOD_SLICES; slice++) slices.push(await wrk(child, SLICE_SECONDS))
         measure = { ...mean(slices), rssBefore: slices[0]!.rssBefore, rssAfter: slices.at(-1)!.rssAfter }
         memoryFloodSlices = slices.map((m) => m.rssAfter - m.rssBefore)
       } else {
@@ -235,7 +212,7 @@ try {
       const growth = measure.rssAfter - measure.rssBefore
       log(`  cookieless flood, ${store} mode, run ${run + 1}: ${fmt(measure.rps)} req/s, RSS +${fmt(growth, 1)} MB`)
       const note = store === 'memory'
-        ? `RSS growth per ${fmt(FLOOD_SECONDS / FLOOD_SLICES, 1)} s slice: ${memoryFloodSlices.map((g) => `+${fmt(g, 1)}`).join(', ')} MB; store bounded at ${FLOOD_STORE_MAX} sessions`
+        ? `RSS growth per ${SLICE_SECONDS} s slice: ${memoryFloodSlices.map((g) => `+${fmt(g, 1)}`).join(', ')} MB; store bounded at ${FLOOD_STORE_MAX} sessions`
         : `RSS +${fmt(growth, 1)} MB`
       rows.push({ name: `GET / cookieless flood, ${FLOOD_SECONDS} s — ${store} mode${store === 'cookie' ? `, run ${run + 1}` : ''}`, measure, ratio: measure.rps / baseline, note })
       await child.stop()
@@ -247,7 +224,7 @@ try {
   await redis?.stop()
 }
 
-log(`\nNode ${nodeVersion}; ${CONNECTIONS} connections; ratio = req/s ÷ the bare page's req/s in the same run; ` +
+log(`\nNode ${nodeVersion}; ${CONNECTIONS} connections; GET / rows: the median of ${ROUNDS} rounds; ratio = req/s ÷ the bare page's req/s in the same run; ` +
   `server CPU = % of the one core it is pinned to; whole run ${fmt((performance.now() - benchStarted) / 60_000, 1)} min\n`)
 log('| case | req/s | ratio | server CPU | p50 ms | p99 ms | errors | RSS MB before → after | note |')
 log('|---|---:|---:|---:|---:|---:|---:|---|---|')
