@@ -7,7 +7,7 @@
  * connection. Runs go round-robin (bare, ladder…, app…, then again) so drift hits every server alike.
  * Loopback only; every process started is stopped. Prints Markdown tables.
  *
- *   npm run bench                                    # about 3 minutes
+ *   npm run bench                                    # about 2.5 minutes
  *   BENCH_SECONDS=2 npm run bench                    # shorter runs, noisier figures
  *   BENCH_NODE=/path/to/node npm run bench           # the servers under another Node binary
  */
