@@ -14,9 +14,13 @@ import { CookieJar, countIn, csrfTokenIn } from '../scripts/client.js'
 export const SECRET = 'test-secret-0123456789-abcdefghijklmnopqrstuvwxyz'
 export const OTHER_SECRET = 'another-secret-9876543210-zyxwvutsrqponmlkjihgfedcba'
 
-/** The app's own defaults (from the settings schema), made quiet and given a fixed secret. */
+/**
+ * The app's own defaults (from the settings schema), made quiet and given a fixed secret. The Redis
+ * deadline is long: four test files share two cores with their redis-servers, and a moment without
+ * CPU must not turn into a 503 in a test about something else. The fault tests set a short one.
+ */
 const TEST_DEFAULTS = loadSettings({
-  env: { NODE_ENV: 'test', LOG_LEVEL: 'silent', PORT: '0', SESSION_SECRET: SECRET, REDIS_PREFIX: 'sessions-test:' },
+  env: { NODE_ENV: 'test', LOG_LEVEL: 'silent', PORT: '0', SESSION_SECRET: SECRET, REDIS_PREFIX: 'sessions-test:', REDIS_COMMAND_TIMEOUT: '10000' },
   dotenv: false
 }).settings
 

@@ -65,12 +65,20 @@ export async function connectRedisStore (options: RedisStoreOptions, fresh: Fres
     if (connected) outage.unavailable(err.message)
   })
   // Write deadlines are checked by Redis's clock (see BEFORE_DEADLINE), so keep the difference
-  // between its clock and ours, measured again at every connection.
+  // between its clock and ours, measured again at every connection: three readings, keeping the
+  // one with the shortest round trip (its error is at most half of that).
   let clockOffset = 0
   const measureClock = async () => {
-    const sent = Date.now()
-    const [seconds, micros] = await client.time()
-    clockOffset = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000) - (sent + Date.now()) / 2
+    let best = { roundTrip: Infinity, offset: 0 }
+    for (let i = 0; i < 3; i++) {
+      const sent = Date.now()
+      const [seconds, micros] = await client.time()
+      const received = Date.now()
+      if (received - sent < best.roundTrip) {
+        best = { roundTrip: received - sent, offset: Number(seconds) * 1000 + Math.floor(Number(micros) / 1000) - (sent + received) / 2 }
+      }
+    }
+    clockOffset = best.offset
   }
   client.on('ready', () => {
     connected = true
