@@ -25,25 +25,32 @@ export interface MemoryStoreOptions {
 /**
  * Two segments, as in a segmented LRU: a session that has made one request sits in probation; the
  * first time it is read back (its second request) it moves to the protected segment. When the store
- * is full, probation's least recently used go first, so a flood of one-time visitors, however large,
- * only churns probation and every returning session stays. The protected segment holds at most 80 %,
- * so new visitors always find room; beyond that its least recently used move back to probation.
+ * is full, probation's oldest go first, so a flood of one-time visitors, however large, only churns
+ * probation and every returning session stays. The protected segment holds at most 80 %, so new
+ * visitors always find room; beyond that its least recently used move back to probation.
+ *
+ * Protected is an lru-cache. Probation is a plain Map (insertion order is its age order): entries
+ * there are written once and then leave, so it needs no recency, and lru-cache clears all of its
+ * preallocated arrays (`max` slots) whenever its last entry is deleted, which in probation is the
+ * common case (a form rotates the id, the next page promotes the new one): 10–30 µs each time.
  */
 export class BoundedMemoryStore implements SessionStore {
-  readonly #probation: LRUCache<string, string>
+  readonly #probation = new Map<string, { json: string, expiresAt: number }>()
   readonly #protected: LRUCache<string, string>
   readonly #max: number
   readonly #protectedMax: number
+  readonly #ttl: number
+  readonly #now: () => number
   readonly #fresh: FreshIds
 
   constructor ({ max, ttlSeconds, clock, fresh }: MemoryStoreOptions) {
     this.#max = max
     this.#protectedMax = Math.max(1, Math.floor(max * 0.8))
+    this.#ttl = ttlSeconds * 1000
+    this.#now = clock ?? (() => performance.now())
     this.#fresh = fresh
     // lru-cache reuses a reading of its clock for 1 ms (ttlResolution); a hand-moved clock is read every time.
-    const options = { max, ttl: ttlSeconds * 1000, ...(clock ? { perf: { now: clock }, ttlResolution: 0 } : {}) }
-    this.#probation = new LRUCache(options)
-    this.#protected = new LRUCache(options)
+    this.#protected = new LRUCache({ max, ttl: this.#ttl, ...(clock ? { perf: { now: clock }, ttlResolution: 0 } : {}) })
   }
 
   get size (): number {
@@ -56,10 +63,10 @@ export class BoundedMemoryStore implements SessionStore {
     const json = JSON.stringify(session)
     if (this.#protected.has(sessionId)) {
       if (!isNew) this.#protected.set(sessionId, json)
-    } else if (this.#probation.has(sessionId)) {
-      if (!isNew) this.#probation.set(sessionId, json)
+    } else if (this.#onProbation(sessionId) !== undefined) {
+      if (!isNew) this.#putOnProbation(sessionId, json, this.#ttl)
     } else if (isNew) {
-      this.#probation.set(sessionId, json)
+      this.#putOnProbation(sessionId, json, this.#ttl)
       this.#makeRoom()
     }
     callback()
@@ -68,8 +75,8 @@ export class BoundedMemoryStore implements SessionStore {
   get (sessionId: string, callback: Callback<Session | null>): void {
     let json = this.#protected.get(sessionId)
     if (json === undefined) {
-      json = this.#probation.get(sessionId)
-      if (json !== undefined) this.#promote(sessionId, json)
+      const entry = this.#onProbation(sessionId)
+      if (entry !== undefined) this.#promote(sessionId, json = entry.json, entry.expiresAt - this.#now())
     }
     callback(null, json === undefined ? null : JSON.parse(json) as Session)
   }
@@ -80,15 +87,30 @@ export class BoundedMemoryStore implements SessionStore {
     callback()
   }
 
+  /** The probation entry, unless it has expired (then it is dropped). */
+  #onProbation (sessionId: string): { json: string, expiresAt: number } | undefined {
+    const entry = this.#probation.get(sessionId)
+    if (entry !== undefined && entry.expiresAt <= this.#now()) {
+      this.#probation.delete(sessionId)
+      return undefined
+    }
+    return entry
+  }
+
+  /** At the young end of probation, with `ttl` milliseconds to live. */
+  #putOnProbation (sessionId: string, json: string, ttl: number): void {
+    this.#probation.delete(sessionId)
+    this.#probation.set(sessionId, { json, expiresAt: this.#now() + ttl })
+  }
+
   /** Read back: a returning session. Its idle timeout keeps counting from its last write. */
-  #promote (sessionId: string, json: string): void {
-    const ttl = this.#probation.getRemainingTTL(sessionId)
+  #promote (sessionId: string, json: string, ttl: number): void {
     this.#probation.delete(sessionId)
     this.#protected.set(sessionId, json, { ttl })
     while (this.#protected.size > this.#protectedMax) {
       // rkeys() starts at the least recently used.
       const oldest = this.#protected.rkeys().next().value!
-      this.#probation.set(oldest, this.#protected.peek(oldest)!, { ttl: this.#protected.getRemainingTTL(oldest) })
+      this.#putOnProbation(oldest, this.#protected.peek(oldest)!, this.#protected.getRemainingTTL(oldest))
       this.#protected.delete(oldest)
     }
     this.#makeRoom()
@@ -96,7 +118,8 @@ export class BoundedMemoryStore implements SessionStore {
 
   #makeRoom (): void {
     while (this.size > this.#max) {
-      if (this.#probation.size > 0) this.#probation.pop()
+      const oldest = this.#probation.keys().next()
+      if (!oldest.done) this.#probation.delete(oldest.value)
       else this.#protected.pop()
     }
   }
