@@ -58,7 +58,7 @@ export function mountViews (app: FastifyInstance, routes: RouteTable, ViewClass:
           ...pageContext(request),
           urls,
           nav,
-          // HEAD shows what GET would, but neither consumes the flashes nor creates a CSRF secret
+          // HEAD shows what GET would, but neither consumes the flashes nor creates a CSRF token
           // (so its Content-Length leaves out the form's token).
           flashes: isHead ? flashList(session.get('flash')) : takeFlashes(session, reply),
           csrfToken: view.hasForms && !isHead ? csrfTokenOf(session) : undefined

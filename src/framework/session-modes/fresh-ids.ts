@@ -14,7 +14,8 @@ const WAIT_MS = 60_000
 export class FreshIds {
   // A Map keeps insertion order, so its first entry is the oldest. (lru-cache was used here, but it
   // clears all of its preallocated arrays whenever its last entry is deleted, and here that is the
-  // common case: an id is handed out, then stored. That cost ~100 µs per new session.)
+  // common case: an id is handed out, then stored. With 100,000 slots that took ~370 µs per new
+  // session: a profile of a cookieless flood spent 41 % of its time there.)
   readonly #handedOutAt = new Map<string, number>()
 
   /** A new random id (the same 32 base64url characters @fastify/session makes), remembered as new. */

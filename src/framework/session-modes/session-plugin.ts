@@ -6,8 +6,9 @@
  * @fastify/flash reads and writes `request.session` itself (its API takes no session object), so
  * it bypasses `sessionOf`: its writes skip the dry run and do not move `touchedAt`. mountViews never
  * calls it on HEAD, so HEAD still writes nothing; and a flash is only ever written by a request that
- * also writes through `sessionOf` (a form changes the cart or resets). The CSRF token goes through
- * `sessionOf` like any other key (csrf-token.ts).
+ * also writes through `sessionOf` (a form changes the cart or resets) or is followed by one (a
+ * refused item's 303 leads to a page, which counts). The CSRF token goes through `sessionOf` like
+ * any other key (csrf-token.ts).
  */
 import type { FastifyInstance, FastifyRequest, preValidationHookHandler } from 'fastify'
 import fp from 'fastify-plugin'
