@@ -35,7 +35,7 @@ export function registerErrorPages (app: FastifyInstance, routes: RouteTable, na
       reply.header('allow', allow)
       return sendError(request, reply, 405, `${request.method} is not allowed at ${path}; it answers ${allow}.`)
     }
-    return sendError(request, reply, 404, `There is no page at ${request.method} ${request.url}.`)
+    return sendError(request, reply, 404, `There is no page at ${path}.`)
   })
 
   app.setErrorHandler((err: FastifyError, request, reply) => {

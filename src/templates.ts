@@ -19,6 +19,12 @@ function partials (): Record<string, string> {
 }
 
 /**
+ * How screen readers hear a flash as the page loads: an error at once (`alert`), the others when
+ * the reader is idle (`status`).
+ */
+const FLASH_ROLES = { error: 'alert', success: 'status', info: 'status' }
+
+/**
  * @param production compile each template once and keep it (everywhere but development, where
  *   templates are edited while the server runs)
  * @param defaultContext data every template gets (the app passes the cart's limits)
@@ -29,7 +35,7 @@ export function viewOptions (production: boolean, defaultContext: Record<string,
     root: TEMPLATES_DIR,
     layout: 'layout.hbs',
     options: { partials: partials() },
-    defaultContext,
+    defaultContext: { flashRoles: FLASH_ROLES, ...defaultContext },
     production
   }
 }

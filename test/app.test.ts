@@ -184,6 +184,7 @@ eachSessionMode(async (t, { mode, build }) => {
     t.equal(html.statusCode, 404)
     t.match(html.headers['content-type'], /^text\/html/)
     t.match(html.body, '404 Not Found')
+    t.match(html.body, '<p>There is no page at /nowhere.</p>', 'the path, in words, without the method')
     t.match(html.body, '<a href="/">')
     t.notOk(html.headers['set-cookie'])
 
@@ -197,6 +198,17 @@ eachSessionMode(async (t, { mode, build }) => {
 
     t.equal(countOf(await browser.get('/howdy')), 2)
   })
+})
+
+t.test('every page links a favicon that is served, so browsers do not ask for /favicon.ico', async (t) => {
+  const app = await buildCookieApp(t)
+  for (const url of ['/', '/howdy', '/nowhere']) {
+    t.match((await app.inject(url)).body, '<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">', url)
+  }
+  const icon = await app.inject('/static/favicon.svg')
+  t.equal(icon.statusCode, 200)
+  t.match(icon.headers['content-type'], /^image\/svg\+xml/)
+  t.match(icon.body, '<svg')
 })
 
 t.test('a 404 escapes the path it echoes', async (t) => {

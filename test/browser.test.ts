@@ -49,9 +49,12 @@ t.test('a person browsing: counter, cart, flashes, reset, and a server restart',
   let context = await browser.newContext({ viewport: { width: 1000, height: 900 } })
   let page = await context.newPage()
   // The pages' Content-Security-Policy must let them work: any violation is reported on the console.
+  // So is any other error, such as a missing favicon.
   const cspViolations: string[] = []
+  const consoleErrors: string[] = []
   const watchCsp = (p: Page) => p.on('console', (message) => {
     if (message.text().includes('Content Security Policy')) cspViolations.push(message.text())
+    else if (message.type() === 'error') consoleErrors.push(`${message.text()} (${message.location().url})`)
   })
   watchCsp(page)
   const shot = (name: string) => page.screenshot({ path: `${ARTIFACTS}${name}.png`, fullPage: true })
@@ -132,4 +135,5 @@ t.test('a person browsing: counter, cart, flashes, reset, and a server restart',
   t.equal(await countOn(page), 3, 'after a server restart the count continues')
   await shot('06-after-restart')
   t.same(cspViolations, [], 'no Content-Security-Policy violations on any page')
+  t.same(consoleErrors, [], 'no console errors on any page (the favicon included)')
 })

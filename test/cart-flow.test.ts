@@ -1,7 +1,7 @@
 // Flash messages and the cart through the whole app: POST, 303, GET, with CSRF and a cookie jar.
 import t from 'tap'
 import type { Test } from 'tap'
-import { Browser, build as buildCookieApp, cartOf, countOf, flashesOf, sessionReader } from './helper.js'
+import { Browser, build as buildCookieApp, cartOf, countOf, flashesOf, flashRolesOf, sessionReader } from './helper.js'
 import { eachSessionMode, type ModeContext } from './modes.js'
 
 async function browserOnHome (t: Test, build: ModeContext['build']) {
@@ -49,6 +49,19 @@ eachSessionMode(async (t, { build }) => {
 
     const page = await browser.get('/')
     t.same(flashesOf(page), ['error: Type the name of an item before adding it.', 'success: Added “plum” to your cart.'], 'several messages queue; errors first')
+    t.same(flashRolesOf(page), ['alert', 'status'], 'a screen reader announces the error at once, the rest when idle')
+  })
+
+  t.test('"Clear cart" is offered only when there is something to clear', async (t) => {
+    const browser = await browserOnHome(t, build)
+    t.notMatch((await browser.get('/')).body, 'Clear cart', 'not on an empty cart')
+    await browser.post('/cart', { item: 'fig' })
+    t.match((await browser.get('/')).body, 'Clear cart')
+    await browser.post('/cart/clear')
+    const page = await browser.get('/')
+    t.same(cartOf(page), [])
+    t.notMatch(page.body, 'Clear cart', 'gone again once the cart is cleared')
+    t.match(page.body, 'Start a new session', 'starting a new session is always offered')
   })
 
   t.test('validation: each rule leaves the cart unchanged and says why', async (t) => {

@@ -112,7 +112,12 @@ export class Browser {
 
 /** The flash banners on a page, as `category: message` (HTML entities as sent). */
 export function flashesOf (res: LightMyRequestResponse): string[] {
-  return [...res.body.matchAll(/<p class="flash flash-(\w+)">([^<]*)<\/p>/g)].map((m) => `${m[1]}: ${m[2]}`)
+  return [...res.body.matchAll(/<p class="flash flash-(\w+)"[^>]*>([^<]*)<\/p>/g)].map((m) => `${m[1]}: ${m[2]}`)
+}
+
+/** How each flash is announced: its `role` (`alert` or `status`), in page order. */
+export function flashRolesOf (res: LightMyRequestResponse): string[] {
+  return [...res.body.matchAll(/<p class="flash flash-\w+" role="(\w+)">/g)].map((m) => m[1]!)
 }
 
 /** The items listed in the page's cart. */
