@@ -101,6 +101,20 @@ t.test('a person browsing: counter, cart, flashes, reset, and a server restart',
   t.same(serious, [], 'axe-core: no serious or critical violations')
   t.comment(`axe-core: ${violations.length} minor or moderate finding(s)${violations.map((v) => `\n  ${v.id}: ${v.help}`).join('')}`)
 
+  // The same page in a dark scheme, as a reader who prefers one sees it: dark, and as accessible.
+  const dark = await browser.newContext({ colorScheme: 'dark', viewport: { width: 1000, height: 900 }, storageState: await context.storageState() })
+  const darkPage = await dark.newPage()
+  watchCsp(darkPage)
+  await darkPage.goto(server.url + '/')
+  t.equal(await darkPage.evaluate<string>('getComputedStyle(document.body).backgroundColor'), 'rgb(20, 23, 28)', 'dark scheme: a dark page')
+  await darkPage.evaluate(AXE_SOURCE)
+  const darkViolations = await darkPage.evaluate<Array<{ id: string, impact: string | null, help: string }>>(
+    'axe.run().then((result) => result.violations.map(({ id, impact, help }) => ({ id, impact, help })))'
+  )
+  t.same(darkViolations.filter((v) => v.impact === 'serious' || v.impact === 'critical'), [], 'axe-core, dark scheme: no serious or critical violations')
+  await darkPage.screenshot({ path: `${ARTIFACTS}03-added-dark.png`, fullPage: true })
+  await dark.close()
+
   await page.reload()
   t.same(await flashesOn(page), [], 'reload: the flash is gone')
   t.same(await page.locator('.cart-items li').allTextContents(), ['apple'], 'the item is still there')
