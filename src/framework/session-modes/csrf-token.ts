@@ -11,15 +11,12 @@
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto'
 import type { FastifyRequest } from 'fastify'
+import { FormRefused } from './form-refused.js'
 import type { SessionAccess } from './types.js'
 
-export class CsrfTokenRefused extends Error {
-  override name = 'CsrfTokenRefused'
-  readonly statusCode = 403
-  readonly code = 'CSRF_TOKEN_INVALID'
-
+export class CsrfTokenRefused extends FormRefused {
   constructor () {
-    super('This form was out of date or did not come from this site, so nothing was changed. Reload the page and try again.')
+    super('CSRF_TOKEN_INVALID', 'This form was out of date or did not come from this site, so nothing was changed. Reload the page and try again.')
   }
 }
 

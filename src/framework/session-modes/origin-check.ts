@@ -9,14 +9,11 @@
  * @see https://pkg.go.dev/net/http#CrossOriginProtection
  */
 import type { FastifyRequest } from 'fastify'
+import { FormRefused } from './form-refused.js'
 
-export class CrossOriginRefused extends Error {
-  override name = 'CrossOriginRefused'
-  readonly statusCode = 403
-  readonly code = 'CROSS_ORIGIN_FORM'
-
+export class CrossOriginRefused extends FormRefused {
   constructor () {
-    super('This form was sent from another site, so nothing was changed. Use the form on this site\'s own page.')
+    super('CROSS_ORIGIN_FORM', 'This form was sent from another site, so nothing was changed. Use the form on this site\'s own page.')
   }
 }
 

@@ -81,9 +81,10 @@ export async function connectRedisStore (options: RedisStoreOptions, fresh: Fres
     clockOffset = best.offset
   }
   client.on('ready', () => {
+    // A reconnection measures again; the first connection is measured below, before any write.
+    if (connected) measureClock().catch(() => {})
     connected = true
     lastReason = undefined
-    measureClock().catch(() => {})
   })
 
   try {
