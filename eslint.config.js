@@ -8,6 +8,11 @@ export default [
     ignores: ['dist/**', 'coverage/**', '.tap/**', 'test-artifacts/**']
   }),
   {
+    // The pages' own script runs in the browser.
+    files: ['public/**/*.js'],
+    languageOptions: { globals: { document: 'readonly' } }
+  },
+  {
     // The tutorial's code (and its tests, tour, bench) sees the framework through its doors.
     // test/framework/ is exempt: those are the framework's own unit tests, which reach inside.
     files: ['**/*.ts', '**/*.js'],

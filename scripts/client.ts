@@ -39,9 +39,9 @@ export function csrfTokenIn (html: string): string | undefined {
   return /name="_csrf" value="([^"]+)"/.exec(html)?.[1]
 }
 
-/** The number in the page's `<p>Count: N</p>`, or NaN when the page has none. */
+/** The number in the page's `<p>Count: <strong>N</strong></p>`, or NaN when the page has none. */
 export function countIn (html: string): number {
-  const match = /<p>Count: (\d+)<\/p>/.exec(html)
+  const match = /<p>Count: <strong>(\d+)<\/strong><\/p>/.exec(html)
   return match ? Number(match[1]) : NaN
 }
 

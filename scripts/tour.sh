@@ -48,11 +48,11 @@ fi
 
 bold "1. The counter lives in the session: a cookie jar plays the browser"
 show "curl -s -c jar -b jar $URL/ | grep Count"
-out="$(curl -s -c "$JAR" -b "$JAR" "$URL/" | grep Count)"; echo "$out"; expect '<p>Count: 1</p>' "$out"
+out="$(curl -s -c "$JAR" -b "$JAR" "$URL/" | grep Count)"; echo "$out"; expect '<p>Count: <strong>1</strong></p>' "$out"
 show "curl -s -c jar -b jar $URL/howdy | grep Count"
-out="$(curl -s -c "$JAR" -b "$JAR" "$URL/howdy" | grep Count)"; echo "$out"; expect '<p>Count: 2</p>' "$out"
+out="$(curl -s -c "$JAR" -b "$JAR" "$URL/howdy" | grep Count)"; echo "$out"; expect '<p>Count: <strong>2</strong></p>' "$out"
 show "curl -s $URL/ | grep Count     # no jar: a new browser"
-out="$(curl -s "$URL/" | grep Count)"; echo "$out"; expect '<p>Count: 1</p>' "$out"
+out="$(curl -s "$URL/" | grep Count)"; echo "$out"; expect '<p>Count: <strong>1</strong></p>' "$out"
 
 bold "2. The same routes answer JSON when asked"
 show "curl -s -c jar -b jar -H 'Accept: application/json' $URL/"
@@ -76,7 +76,7 @@ out="$(curl -s -b "$JAR" "$URL/session")"; echo "$out"
 expect '"cart":["apple"]' "$out"; expect '"pendingFlashes":1' "$out"
 show "curl -s -c jar -b jar $URL/ | grep -E 'flash-|<li>apple|Count'"
 out="$(curl -s -c "$JAR" -b "$JAR" "$URL/" | grep -E 'flash-|<li>apple|Count')"; echo "$out"
-expect 'Added “apple” to your cart.' "$out"; expect '<li>apple</li>' "$out"; expect '<p>Count: 5</p>' "$out"
+expect 'Added “apple” to your cart.' "$out"; expect '<li>apple</li>' "$out"; expect '<p>Count: <strong>5</strong></p>' "$out"
 show "curl -s -c jar -b jar $URL/ | grep -c 'class=\"flash '     # shown once"
 out="$(curl -s -c "$JAR" -b "$JAR" "$URL/" | grep -c 'class="flash ' || true)"; echo "$out"; expect '0' "$out"
 
@@ -86,7 +86,7 @@ if [ "$OWN_SERVER" = yes ]; then
   stop_server
   start_server
   show "curl -s -c jar -b jar $URL/ | grep Count"
-  out="$(curl -s -c "$JAR" -b "$JAR" "$URL/" | grep Count)"; echo "$out"; expect '<p>Count: 7</p>' "$out"
+  out="$(curl -s -c "$JAR" -b "$JAR" "$URL/" | grep Count)"; echo "$out"; expect '<p>Count: <strong>7</strong></p>' "$out"
 else
   bold "5. (Skipped: restart the server yourself, then repeat step 1 with the same jar.)"
 fi

@@ -11,14 +11,14 @@ eachSessionMode(async (t, { mode, build }) => {
     t.equal(first.statusCode, 200)
     t.match(first.headers['content-type'], /^text\/html/)
     t.match(first.body, '<h1>Hi Home View</h1>')
-    t.match(first.body, '<p>Count: 1</p>')
+    t.match(first.body, '<p>Count: <strong>1</strong></p>')
 
     const second = await browser.get('/howdy')
     t.match(second.body, '<h1>Hi Hello View</h1>')
-    t.match(second.body, '<p>Count: 2</p>')
+    t.match(second.body, '<p>Count: <strong>2</strong></p>')
 
     const third = await browser.get('/')
-    t.match(third.body, '<p>Count: 3</p>')
+    t.match(third.body, '<p>Count: <strong>3</strong></p>')
   })
 
   t.test('pages are HTML5 with a language, and link to each other', async (t) => {

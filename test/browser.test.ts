@@ -1,7 +1,7 @@
 // End to end in a real headless Chromium (Debian's package) against the app on a real HTTP port:
 // what a person sees, clicks and types, an accessibility check, and the counter across a restart.
 import t from 'tap'
-import { existsSync, mkdirSync, readFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { join } from 'node:path'
 import { ROOT } from '../scripts/lib.js'
@@ -39,14 +39,57 @@ async function flashesOn (page: Page): Promise<string[]> {
   return page.locator('.flash').evaluateAll((nodes) => nodes.map((n) => `${n.className.replace('flash flash-', '')}: ${n.textContent}`))
 }
 
-t.test('a person browsing: counter, cart, flashes, reset, and a server restart', { skip, timeout: 120_000 }, async (t) => {
+/** The item field as a person (and a screen reader) meets it after a form came back. */
+async function itemFieldOn (page: Page) {
+  // Evaluated in the page (as a string: this file is type-checked without the DOM library).
+  return page.evaluate<{ value: string, focused: boolean, invalid: string | null, description: string, inView: boolean }>(`(() => {
+    const field = document.getElementById('item')
+    const box = field.getBoundingClientRect()
+    const description = (field.getAttribute('aria-describedby') ?? '').split(' ')
+      .map((id) => document.getElementById(id)?.textContent ?? '').join(' | ')
+    return {
+      value: field.value,
+      focused: document.activeElement === field,
+      invalid: field.getAttribute('aria-invalid'),
+      description,
+      inView: box.top >= 0 && box.bottom <= window.innerHeight
+    }
+  })()`)
+}
+
+/** axe-core's serious and critical findings on the page as it is now. */
+async function axeFindings (page: Page): Promise<string[]> {
+  // Injected through the DevTools protocol, which the page's CSP (rightly) does not let a script tag do.
+  await page.evaluate(AXE_SOURCE)
+  const violations = await page.evaluate<Array<{ id: string, impact: string | null, help: string }>>(
+    'axe.run().then((result) => result.violations.map(({ id, impact, help }) => ({ id, impact, help })))'
+  )
+  return violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id}: ${v.help}`)
+}
+
+/** WCAG contrast ratio between two computed `rgb(…)` colours. */
+function contrast (a: string, b: string): number {
+  const luminance = (rgb: string) => {
+    const [r, g, b] = (rgb.match(/\d+(\.\d+)?/g) ?? []).slice(0, 3).map((c) => {
+      const v = Number(c) / 255
+      return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4
+    })
+    return 0.2126 * r! + 0.7152 * g! + 0.0722 * b!
+  }
+  const [light, dark] = [luminance(a), luminance(b)].sort((x, y) => y - x)
+  return (light! + 0.05) / (dark! + 0.05)
+}
+
+t.test('a person browsing: counter, cart, errors at the field, flashes, reset, and a server restart', { skip, timeout: 180_000 }, async (t) => {
   mkdirSync(ARTIFACTS, { recursive: true })
   let server = await serve()
   t.teardown(() => server.app.close())
   const browser: Browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS })
   t.teardown(() => browser.close())
 
-  let context = await browser.newContext({ viewport: { width: 1000, height: 900 } })
+  // A reader in Jakarta, where the tutorial's report was written: the expiry is shown in their time.
+  const contextOptions = { viewport: { width: 1280, height: 900 }, locale: 'en-US', timezoneId: 'Asia/Jakarta' }
+  let context = await browser.newContext(contextOptions)
   let page = await context.newPage()
   // The pages' Content-Security-Policy must let them work: any violation is reported on the console.
   // So is any other error, such as a missing favicon.
@@ -57,15 +100,33 @@ t.test('a person browsing: counter, cart, flashes, reset, and a server restart',
     else if (message.type() === 'error') consoleErrors.push(`${message.text()} (${message.location().url})`)
   })
   watchCsp(page)
-  const shot = (name: string) => page.screenshot({ path: `${ARTIFACTS}${name}.png`, fullPage: true })
+  const shot = (name: string, on = page) => on.screenshot({ path: `${ARTIFACTS}${name}.png`, fullPage: true })
   /** Does something that submits a form, and waits for the page the redirect leads to. */
-  const submit = async (action: () => Promise<void>) => { await Promise.all([page.waitForEvent('load'), action()]) }
+  const submit = async (action: () => Promise<void>, on = page) => { await Promise.all([on.waitForEvent('load'), action()]) }
 
   await page.goto(server.url + '/')
   t.equal(await page.locator('h1').textContent(), 'Hi Home View')
   t.equal(await countOn(page), 1, 'open / : Count 1')
   t.match(await page.locator('.about').textContent(), /an encrypted cookie in your browser/)
   t.equal(await page.evaluate<string>('getComputedStyle(document.querySelector(\'nav a[aria-current="page"]\')).backgroundColor'), 'rgb(31, 95, 191)', 'the stylesheet is applied')
+
+  // The counter is the hero: the number at least twice the size of its label; the card's edge at 3:1.
+  const sizes = await page.evaluate<{ label: number, number: number }>(`({
+    label: parseFloat(getComputedStyle(document.querySelector('.counter p')).fontSize),
+    number: parseFloat(getComputedStyle(document.querySelector('.counter strong')).fontSize)
+  })`)
+  t.ok(sizes.number >= 2 * sizes.label, `the number (${sizes.number} px) at least twice its label (${sizes.label} px)`)
+  const edge = () => page.evaluate<[string, string]>('[getComputedStyle(document.querySelector(".counter")).borderTopColor, getComputedStyle(document.querySelector(".counter")).backgroundColor]')
+  const [lightEdge, lightCard] = await edge()
+  t.ok(contrast(lightEdge, lightCard) >= 3, `card edge ${contrast(lightEdge, lightCard).toFixed(2)}:1 against the card (at least 3:1)`)
+
+  // The expiry: UTC in the HTML, the reader's own time once the page's script ran (Jakarta: UTC+7).
+  const expiry = page.locator('.about time')
+  const utcHour = Number((await expiry.getAttribute('datetime'))!.slice(11, 13))
+  const shown = (await expiry.textContent())!
+  t.match(shown, /GMT\+7$/, `the expiry in the reader's time zone: ${shown}`)
+  t.equal(Number(/^(\d\d):/.exec(shown)?.[1]) % 12, (utcHour + 7) % 12, 'seven hours after UTC')
+  t.match(await expiry.getAttribute('title'), /^\d\d:\d\d UTC$/, 'UTC kept as the title')
   await shot('01-home')
 
   await page.reload()
@@ -81,73 +142,153 @@ t.test('a person browsing: counter, cart, flashes, reset, and a server restart',
 
   await nav().getByRole('link', { name: 'Home' }).click()
   t.equal(await countOn(page), 4)
-  // Keyboard only: the field is found by its label, typed into, submitted with Enter.
-  await page.getByLabel('Item').focus()
-  await page.keyboard.type('apple')
-  await submit(() => page.keyboard.press('Enter'))
-  t.same(await flashesOn(page), ['success: Added “apple” to your cart.'], 'add an item: the flash is shown')
-  t.same(await page.locator('.cart-items li').allTextContents(), ['apple'], 'and the item listed')
-  t.equal(await countOn(page), 5, 'the redirect target counts, the POST does not')
+  t.equal(await page.getByRole('button', { name: 'Clear cart' }).count(), 0, 'no "Clear cart" on an empty cart')
+
+  // Keyboard only: Tab to the field, then three items in a row, each with Enter: the page comes
+  // back with the field focused every time, so there is no tabbing back to it.
+  for (let tabs = 0; tabs < 20 && !(await itemFieldOn(page)).focused; tabs++) await page.keyboard.press('Tab')
+  t.ok((await itemFieldOn(page)).focused, 'the item field is reached with Tab')
+  for (const item of ['apple', 'pear', 'plum']) {
+    await page.keyboard.type(item)
+    await submit(() => page.keyboard.press('Enter'))
+    const field = await itemFieldOn(page)
+    t.ok(field.focused && field.value === '' && field.invalid === null, `after adding ${item}: the field, empty and focused`)
+  }
+  t.same(await page.locator('.cart-items li').allTextContents(), ['apple', 'pear', 'plum'], 'three items added from the keyboard')
+  t.same(await flashesOn(page), ['success: Added “plum” to your cart.'], 'the flash says what happened')
+  t.equal(await page.locator('.flash-success').getAttribute('role'), 'status')
+  t.equal(await countOn(page), 7, 'the redirect targets count, the POSTs do not')
   await shot('03-added')
+  t.same(await axeFindings(page), [], 'axe-core: no serious or critical findings (flash, cart, forms, about panel)')
 
-  // The accessibility check, on the fullest page: flash, cart, forms, about panel.
-  // Injected through the DevTools protocol, which the page's CSP (rightly) does not let a script tag do.
-  await page.evaluate(AXE_SOURCE)
-  // Evaluated in the page (as a string: this file is type-checked without the DOM library).
-  const violations = await page.evaluate<Array<{ id: string, impact: string | null, help: string }>>(
-    'axe.run().then((result) => result.violations.map(({ id, impact, help }) => ({ id, impact, help })))'
-  )
-  const serious = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
-  t.same(serious, [], 'axe-core: no serious or critical violations')
-  t.comment(`axe-core: ${violations.length} minor or moderate finding(s)${violations.map((v) => `\n  ${v.id}: ${v.help}`).join('')}`)
-
-  // The same page in a dark scheme, as a reader who prefers one sees it: dark, and as accessible.
-  const dark = await browser.newContext({ colorScheme: 'dark', viewport: { width: 1000, height: 900 }, storageState: await context.storageState() })
-  const darkPage = await dark.newPage()
-  watchCsp(darkPage)
-  await darkPage.goto(server.url + '/')
-  t.equal(await darkPage.evaluate<string>('getComputedStyle(document.body).backgroundColor'), 'rgb(20, 23, 28)', 'dark scheme: a dark page')
-  await darkPage.evaluate(AXE_SOURCE)
-  const darkViolations = await darkPage.evaluate<Array<{ id: string, impact: string | null, help: string }>>(
-    'axe.run().then((result) => result.violations.map(({ id, impact, help }) => ({ id, impact, help })))'
-  )
-  t.same(darkViolations.filter((v) => v.impact === 'serious' || v.impact === 'critical'), [], 'axe-core, dark scheme: no serious or critical violations')
-  await darkPage.screenshot({ path: `${ARTIFACTS}03-added-dark.png`, fullPage: true })
-  await dark.close()
-
-  await page.reload()
-  t.same(await flashesOn(page), [], 'reload: the flash is gone')
-  t.same(await page.locator('.cart-items li').allTextContents(), ['apple'], 'the item is still there')
-
-  await page.getByLabel('Item').fill('   ')
-  await submit(() => page.getByRole('button', { name: 'Add to cart' }).click())
-  t.same(await flashesOn(page), ['error: Type the name of an item before adding it.'], 'an empty item: an error flash')
+  // Errors at the field: refilled as typed, marked invalid, the message tied to the field.
+  const refusals: Array<[string, string, RegExp]> = [
+    ['empty', '   ', /^Type the name of an item before adding it\. \| Up to 80 characters/],
+    ['over-long (no maxlength cuts it)', 'x'.repeat(95), /^An item name can be at most 80 characters; that one has 95\. \| /]
+  ]
+  for (const [label, typed, message] of refusals) {
+    await page.getByLabel('Item').fill(typed)
+    await submit(() => page.keyboard.press('Enter'))
+    const field = await itemFieldOn(page)
+    t.equal(field.value, typed, `${label}: the field refilled with what was typed`)
+    t.equal(field.invalid, 'true', `${label}: marked aria-invalid`)
+    t.match(field.description, message, `${label}: the message at the field, then the limits (aria-describedby)`)
+    t.ok(field.focused, `${label}: focused, to fix it`)
+    t.same(await flashesOn(page), [], `${label}: no banner far from the field`)
+  }
   await shot('04-error')
+  t.same(await axeFindings(page), [], 'axe-core: no serious or critical findings with an error at the field')
 
-  // On a phone: nothing wider than the screen.
+  // The 21st item: fill the cart to 20 through the form, then one more.
+  for (let i = 4; i <= 20; i++) {
+    await page.getByLabel('Item').fill(`item ${i}`)
+    await submit(() => page.keyboard.press('Enter'))
+  }
+  t.equal(await page.locator('.cart-items li').count(), 20)
+  t.match(await page.locator('#item-hint').textContent(), '20 of 20 items in your cart', 'the limit shown before it is hit')
+  await page.getByLabel('Item').fill('item 21')
+  await submit(() => page.keyboard.press('Enter'))
+  const full = await itemFieldOn(page)
+  t.same([full.value, full.invalid, full.focused], ['item 21', 'true', true], 'the 21st: refilled, marked, focused')
+  t.match(full.description, /^Your cart is full: it holds at most 20 items\. Clear it to add more\./)
+  t.equal(await page.locator('.cart-items li').count(), 20, 'still 20')
+
+  // On a phone, after adding: the field is focused and on screen, nothing wider than the screen.
+  await submit(() => page.getByRole('button', { name: 'Clear cart' }).click())
+  t.equal(await page.locator('.cart-items li').count(), 0, 'Clear cart empties it')
   await page.setViewportSize({ width: 360, height: 740 })
+  await page.getByLabel('Item').fill('fig')
+  await submit(() => page.keyboard.press('Enter'))
+  const onPhone = await itemFieldOn(page)
+  t.ok(onPhone.focused && onPhone.inView, 'on a 360 × 740 screen: the field is focused and in view')
   t.ok(await page.evaluate<boolean>('document.documentElement.scrollWidth <= window.innerWidth'), 'fits a 360 px wide screen')
   await shot('05-phone')
-  await page.setViewportSize({ width: 1000, height: 900 })
 
-  await submit(() => page.getByRole('button', { name: 'Start a new session' }).click())
-  t.equal(await countOn(page), 1, 'reset: Count 1')
-  t.equal(await page.locator('.cart-items li').count(), 0, 'and an empty cart')
+  // Light and dark, at 360 and 1280 px: axe finds nothing serious, with an error at the field and
+  // the "Start a new session" step opened (so its button is checked too).
+  const state = await context.storageState()
+  for (const colorScheme of ['light', 'dark'] as const) {
+    for (const width of [360, 1280]) {
+      const other = await browser.newContext({ ...contextOptions, colorScheme, viewport: { width, height: 900 }, storageState: state })
+      const tab = await other.newPage()
+      watchCsp(tab)
+      await tab.goto(server.url + '/')
+      await tab.getByLabel('Item').fill('')
+      await submit(() => tab.keyboard.press('Enter'), tab)
+      await tab.getByText('Start a new session…').click()
+      t.same(await axeFindings(tab), [], `axe-core, ${colorScheme} at ${width} px: no serious or critical findings`)
+      t.ok(await tab.evaluate<boolean>('document.documentElement.scrollWidth <= window.innerWidth'), `${colorScheme} at ${width} px: no horizontal scroll`)
+      if (colorScheme === 'dark') {
+        t.equal(await tab.evaluate<string>('getComputedStyle(document.body).backgroundColor'), 'rgb(20, 23, 28)', `dark at ${width} px: a dark page`)
+        const [darkEdge, darkCard] = await tab.evaluate<[string, string]>('[getComputedStyle(document.querySelector(".counter")).borderTopColor, getComputedStyle(document.querySelector(".counter")).backgroundColor]')
+        t.ok(contrast(darkEdge, darkCard) >= 3, `dark: card edge ${contrast(darkEdge, darkCard).toFixed(2)}:1`)
+      }
+      await other.close()
+    }
+  }
+
+  // The README's screenshots: the same page in light and in dark, from this run.
+  for (const colorScheme of ['light', 'dark'] as const) {
+    const other = await browser.newContext({ ...contextOptions, colorScheme, viewport: { width: 900, height: 900 }, storageState: await context.storageState() })
+    const tab = await other.newPage()
+    await tab.goto(server.url + '/')
+    await tab.getByLabel('Item').fill('pear')
+    await submit(() => tab.keyboard.press('Enter'), tab)
+    const path = `${ARTIFACTS}readme-${colorScheme}.png`
+    await tab.screenshot({ path, fullPage: true })
+    t.ok(statSync(path).size < 150 * 1024, `readme-${colorScheme}.png is under 150 KB (${Math.round(statSync(path).size / 1024)} KB)`)
+    await other.close()
+  }
+
+  // A stale form: the session is reset in one tab while an item is typed in another.
+  const tabA = page
+  const tabB = await context.newPage()
+  watchCsp(tabB)
+  await tabB.goto(server.url + '/')
+  await tabB.getByLabel('Item').fill('milk')
+  // "Start a new session" asks first: the button appears only once the step is opened.
+  const resetButton = tabA.getByRole('button', { name: 'Yes, start a new session' })
+  t.notOk(await resetButton.isVisible(), 'the destructive button is not one click away')
+  await tabA.getByText('Start a new session…').click()
+  t.ok(await resetButton.isVisible(), 'opening the step shows it')
+  await submit(() => resetButton.click(), tabA)
+  t.equal(await countOn(tabA), 1, 'reset: Count 1')
+  t.equal(await tabA.locator('.cart-items li').count(), 0, 'and an empty cart')
+  await submit(() => tabB.keyboard.press('Enter'), tabB)
+  const stale = await itemFieldOn(tabB)
+  t.equal(stale.value, 'milk', 'the other tab\'s form comes back with what was typed')
+  t.match(stale.description, /^This page had expired \(your session was reset or timed out after it loaded\), so nothing was changed\./, 'and says what happened, at the field')
+  t.equal(await tabB.locator('.cart-items li').count(), 0, 'nothing was added from the stale page')
+  await submit(() => tabB.keyboard.press('Enter'), tabB)
+  t.same(await tabB.locator('.cart-items li').allTextContents(), ['milk'], 'sent again, it goes through')
+  await shot('07-stale-form-sent-again', tabB)
+  await tabB.close()
+
   await page.reload()
-  t.equal(await countOn(page), 2)
+  t.equal(await countOn(page), 4, 'one session in both tabs: reset (1), the stale post\'s page (2), sent again (3), reload (4)')
 
   // Restart the server on the same port, reopen the browser with the same cookies.
-  const state = await context.storageState()
+  const beforeRestart = await context.storageState()
   await context.close()
   const { port } = new URL(server.url)
   await server.app.close()
   server = await serve(Number(port))
-  context = await browser.newContext({ storageState: state, viewport: { width: 1000, height: 900 } })
+  context = await browser.newContext({ ...contextOptions, storageState: beforeRestart })
   page = await context.newPage()
   watchCsp(page)
   await page.goto(server.url + '/')
-  t.equal(await countOn(page), 3, 'after a server restart the count continues')
+  t.equal(await countOn(page), 5, 'after a server restart the count continues')
   await shot('06-after-restart')
+
+  // The 404 page, in words, with a way home.
+  await page.goto(server.url + '/nope')
+  t.equal(await page.locator('main p').first().textContent(), 'There is no page at /nope.')
+  await page.getByRole('link', { name: 'Back to the home page' }).click()
+  t.equal(await page.locator('h1').textContent(), 'Hi Home View')
+
   t.same(cspViolations, [], 'no Content-Security-Policy violations on any page')
-  t.same(consoleErrors, [], 'no console errors on any page (the favicon included)')
+  // The one error expected: Chromium reports the 404 of the page that was asked for.
+  const unexpected = consoleErrors.filter((error) => !error.endsWith('/nope)'))
+  t.same(unexpected, [], 'no other console errors on any page (the favicon included)')
+  t.equal(consoleErrors.length - unexpected.length, 1, 'the 404 itself was seen (so errors are being watched)')
 })

@@ -1,7 +1,7 @@
 // Flash messages and the cart through the whole app: POST, 303, GET, with CSRF and a cookie jar.
 import t from 'tap'
 import type { Test } from 'tap'
-import { Browser, build as buildCookieApp, cartOf, countOf, flashesOf, flashRolesOf, sessionReader } from './helper.js'
+import { Browser, build as buildCookieApp, cartOf, countOf, flashesOf, flashRolesOf, itemFieldOf, sessionReader } from './helper.js'
 import { eachSessionMode, type ModeContext } from './modes.js'
 
 async function browserOnHome (t: Test, build: ModeContext['build']) {
@@ -22,10 +22,14 @@ eachSessionMode(async (t, { build }) => {
     t.same(flashesOf(next), ['success: Added “apple” to your cart.'])
     t.same(cartOf(next), ['apple'])
     t.equal(countOf(next), 2, 'the POST itself is not a page view')
+    t.same(itemFieldOf(next), { value: '', autofocus: true, invalid: false, error: undefined, describedBy: 'item-hint' },
+      'the field comes back empty and focused, for the next item')
+    t.match(next.body, '<p id="item-hint" class="field-hint">Up to 80 characters; 1 of 20 items in your cart.</p>', 'the limits, before they are hit')
 
     const after = await browser.get('/')
     t.same(flashesOf(after), [], 'shown once')
     t.same(cartOf(after), ['apple'])
+    t.equal(itemFieldOf(after).autofocus, false, 'focused once: a plain visit does not take the focus')
   })
 
   t.test('the flash is shown on whichever page comes next', async (t) => {
@@ -39,7 +43,8 @@ eachSessionMode(async (t, { build }) => {
   t.test('a pending flash survives a redirect, HEAD, /healthz, a 404 and a JSON request', async (t) => {
     const browser = await browserOnHome(t, build)
     await browser.post('/cart', { item: 'plum' })
-    await browser.post('/cart', { item: '' })
+    // A stale "Clear cart" from this site's page: an error flash (the stale-form tests below).
+    t.equal((await browser.post('/cart/clear', { _csrf: 'stale' }, { 'sec-fetch-site': 'same-origin' })).statusCode, 303)
 
     t.equal((await browser.request({ method: 'HEAD', url: '/' })).statusCode, 200)
     t.equal((await browser.get('/healthz')).statusCode, 200)
@@ -48,7 +53,10 @@ eachSessionMode(async (t, { build }) => {
     t.same(json.json().cart, ['plum'])
 
     const page = await browser.get('/')
-    t.same(flashesOf(page), ['error: Type the name of an item before adding it.', 'success: Added “plum” to your cart.'], 'several messages queue; errors first')
+    t.same(flashesOf(page), [
+      'error: This page had expired (your session was reset or timed out after it loaded), so nothing was changed. Try again.',
+      'success: Added “plum” to your cart.'
+    ], 'several messages queue; errors first')
     t.same(flashRolesOf(page), ['alert', 'status'], 'a screen reader announces the error at once, the rest when idle')
   })
 
@@ -70,17 +78,46 @@ eachSessionMode(async (t, { build }) => {
     await browser.get('/')
 
     const cases: Array<[string, string]> = [
-      ['', 'error: Type the name of an item before adding it.'],
-      ['   ', 'error: Type the name of an item before adding it.'],
-      ['x'.repeat(81), 'error: An item name can be at most 80 characters; that one has 81.']
+      ['', 'Type the name of an item before adding it.'],
+      ['   ', 'Type the name of an item before adding it.'],
+      ['x'.repeat(81), 'An item name can be at most 80 characters; that one has 81.']
     ]
-    for (const [item, flash] of cases) {
+    for (const [item, error] of cases) {
+      const label = JSON.stringify(item.slice(0, 10))
       const post = await browser.post('/cart', { item })
       t.equal(post.statusCode, 303)
+      t.equal(post.headers.location, '/')
       const page = await browser.get('/')
-      t.same(flashesOf(page), [flash], JSON.stringify(item.slice(0, 10)))
+      t.same(itemFieldOf(page), { value: item, autofocus: true, invalid: true, error, describedBy: 'item-error item-hint' },
+        `${label}: the message at the field, tied to it, the field marked and refilled as typed`)
+      t.same(flashesOf(page), [], `${label}: not in the banner, away from the field`)
       t.same(cartOf(page), ['kept'])
+      const again = itemFieldOf(await browser.get('/'))
+      t.same([again.error, again.value, again.invalid], [undefined, '', false], `${label}: shown once`)
     }
+  })
+
+  t.test('a refused item comes back escaped, and cut to 200 characters when it is far too long', async (t) => {
+    const browser = await browserOnHome(t, build)
+    const sneaky = '"><script>alert(1)</script>' + 'x'.repeat(80)
+    await browser.post('/cart', { item: sneaky })
+    const page = await browser.get('/')
+    t.notMatch(page.body, '<script>alert(1)</script>')
+    t.equal(itemFieldOf(page).value, '&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;' + 'x'.repeat(80), 'in the value attribute, escaped')
+
+    // 199 letters, then pears (two UTF-16 units each): a cut by units would split the 200th character.
+    await browser.post('/cart', { item: 'x'.repeat(199) + '🍐'.repeat(300) })
+    const field = itemFieldOf(await browser.get('/'))
+    t.equal(field.error, 'An item name can be at most 80 characters; that one has 499.', 'the message counts all of it')
+    t.equal(field.value, 'x'.repeat(199) + '🍐', 'the field keeps the first 200 characters, whole (no half of a pair)')
+  })
+
+  t.test('HEAD shows the returned field without taking it', async (t) => {
+    const browser = await browserOnHome(t, build)
+    await browser.post('/cart', { item: '' })
+    const head = await browser.request({ method: 'HEAD', url: '/' })
+    t.equal(head.statusCode, 200)
+    t.equal(itemFieldOf(await browser.get('/')).error, 'Type the name of an item before adding it.')
   })
 
   t.test('the item is trimmed', async (t) => {
@@ -97,7 +134,15 @@ eachSessionMode(async (t, { build }) => {
     const page = await browser.get('/')
     t.equal(cartOf(page).length, 20)
     t.equal(cartOf(page).at(-1), 'item 20')
-    t.same(flashesOf(page), ['error: Your cart is full: it holds at most 20 items. Clear it to add more.'])
+    t.same(itemFieldOf(page), {
+      value: 'item 21',
+      autofocus: true,
+      invalid: true,
+      describedBy: 'item-error item-hint',
+      error: 'Your cart is full: it holds at most 20 items. Clear it to add more.'
+    })
+    t.match(page.body, '20 of 20 items in your cart.')
+    t.same(flashesOf(page), [])
   })
 
   t.test('clear empties the cart and says so', async (t) => {
@@ -175,6 +220,54 @@ eachSessionMode(async (t, { build }) => {
     const stale = await browser.post('/cart', { _csrf: first, item: 'evil' })
     t.equal(stale.statusCode, 403, 'the old session\'s token is refused')
     t.same(cartOf(await browser.get('/')), [])
+  })
+
+  t.test('a stale form from this site\'s page (reset in another tab) comes back with what was typed, and changes nothing', async (t) => {
+    const browser = await browserOnHome(t, build)
+    await browser.post('/cart', { item: 'old' })
+    const oldToken = browser.csrfToken!
+    await browser.post('/session/reset') // "another tab"
+    await browser.get('/')
+
+    const sameOrigin = { 'sec-fetch-site': 'same-origin', origin: 'http://localhost:80' }
+    const stale = await browser.post('/cart', { _csrf: oldToken, item: 'milk' }, sameOrigin)
+    t.equal(stale.statusCode, 303, 'not a dead-end 403')
+    t.equal(stale.headers.location, '/', 'back to the form\'s page')
+    const page = await browser.get('/')
+    t.same(cartOf(page), [], 'nothing was added')
+    t.same(itemFieldOf(page), {
+      value: 'milk',
+      autofocus: true,
+      invalid: true,
+      describedBy: 'item-error item-hint',
+      error: 'This page had expired (your session was reset or timed out after it loaded), so nothing was changed. What you typed is still here: send it again.'
+    })
+    t.equal((await browser.post('/cart', { item: 'milk' }, sameOrigin)).statusCode, 303, 'sent again with the fresh page\'s token')
+    t.same(cartOf(await browser.get('/')), ['milk'])
+
+    // A form with no field to refill (Clear cart) gets its message as a flash, and clears nothing.
+    const staleClear = await browser.post('/cart/clear', { _csrf: oldToken }, { origin: 'http://localhost:80' })
+    t.equal(staleClear.statusCode, 303, 'an older browser (Origin only) naming this host')
+    const after = await browser.get('/')
+    t.same(cartOf(after), ['milk'])
+    t.same(flashesOf(after), ['error: This page had expired (your session was reset or timed out after it loaded), so nothing was changed. Try again.'])
+  })
+
+  t.test('a stale token without a browser\'s word that it came from this site is a plain 403 (nothing echoed back)', async (t) => {
+    const browser = await browserOnHome(t, build)
+    const cases: Array<[string, Record<string, string>]> = [
+      ['no Origin, no Sec-Fetch-Site (curl, a script)', {}],
+      ['Sec-Fetch-Site: none (typed into the address bar)', { 'sec-fetch-site': 'none' }],
+      ['same-origin, but JSON asked for', { 'sec-fetch-site': 'same-origin', accept: 'application/json' }]
+    ]
+    for (const [label, headers] of cases) {
+      const res = await browser.post('/cart', { _csrf: 'stale', item: 'echo me' }, headers)
+      t.equal(res.statusCode, 403, label)
+      t.notOk(res.headers['set-cookie'], `${label}: nothing written`)
+    }
+    const page = await browser.get('/')
+    t.equal(itemFieldOf(page).value, '', 'nothing refilled')
+    t.same(flashesOf(page), [])
   })
 
   t.test('CSRF: 403 answers JSON when asked', async (t) => {

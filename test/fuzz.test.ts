@@ -1,7 +1,7 @@
 // Property-based: random cookie headers and random form bodies never make a 5xx, always answer a
 // valid page, and leave the session either intact or fresh (cookies) or changed only as the form allows.
 import fc from 'fast-check'
-import { Browser, cartOf, countOf, flashesOf } from './helper.js'
+import { Browser, cartOf, countOf, flashesOf, itemFieldOf } from './helper.js'
 import { eachSessionMode, type Mode } from './modes.js'
 
 // Enough to matter, quick enough for every CI run: more where a case costs less.
@@ -92,8 +92,10 @@ eachSessionMode(async (t, { mode, build }) => {
       const unchanged = after.length === before.length && before.every((item, i) => after[i] === item)
       if (res.statusCode !== 303) return unchanged
       const flashes = flashesOf(page)
-      // A 303 either added exactly one item and said so, or changed nothing and said why.
-      return (added && flashes.some((f) => f.startsWith('success:'))) || (unchanged && flashes.some((f) => f.startsWith('error:')))
+      const field = itemFieldOf(page)
+      // A 303 either added exactly one item and said so, or changed nothing and said why, at the field.
+      return (added && flashes.some((f) => f.startsWith('success:')) && field.error === undefined) ||
+        (unchanged && field.invalid && field.error !== undefined && field.error !== '')
     }).beforeEach(async () => { shown = await keepRoomInCart(browser, shown) }), { numRuns: RUNS[mode].forms })
     t.pass('every case held')
   })

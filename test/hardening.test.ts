@@ -170,7 +170,7 @@ eachSessionMode(async (t, { mode, build, settings }) => {
 
 t.test('security headers on pages: CSP, no sniffing, no framing; no-store and Vary: Cookie', async (t) => {
   const res = await (await buildCookieApp(t)).inject('/')
-  t.equal(res.headers['content-security-policy'], "default-src 'none';style-src 'self';img-src 'self';form-action 'self';frame-ancestors 'none';base-uri 'none'")
+  t.equal(res.headers['content-security-policy'], "default-src 'none';style-src 'self';script-src 'self';img-src 'self';form-action 'self';frame-ancestors 'none';base-uri 'none'")
   t.equal(res.headers['x-content-type-options'], 'nosniff')
   t.equal(res.headers['x-frame-options'], 'SAMEORIGIN')
   t.equal(res.headers['referrer-policy'], 'no-referrer')

@@ -120,6 +120,19 @@ export function flashRolesOf (res: LightMyRequestResponse): string[] {
   return [...res.body.matchAll(/<p class="flash flash-\w+" role="(\w+)">/g)].map((m) => m[1]!)
 }
 
+/** The item field as the page gives it back: what it holds, whether it is focused and marked, and the message at it. */
+export function itemFieldOf (res: LightMyRequestResponse): { value: string, autofocus: boolean, invalid: boolean, error: string | undefined, describedBy: string } {
+  const input = /<input id="item"[^>]*>/.exec(res.body)?.[0]
+  if (input === undefined) throw new Error('no item field on this page')
+  return {
+    value: /\svalue="([^"]*)"/.exec(input)?.[1] ?? '',
+    autofocus: /\sautofocus[\s>]/.test(input),
+    invalid: input.includes('aria-invalid="true"'),
+    error: /<p id="item-error" class="field-error">([^<]*)<\/p>/.exec(res.body)?.[1],
+    describedBy: /aria-describedby="([^"]*)"/.exec(input)?.[1] ?? ''
+  }
+}
+
 /** The items listed in the page's cart. */
 export function cartOf (res: LightMyRequestResponse): string[] {
   return [...res.body.matchAll(/<li>([^<]*)<\/li>/g)].map((m) => m[1]!)
@@ -145,7 +158,7 @@ export function fakeSession (initial: Partial<SessionData> = {}): SessionAccess 
   return fake
 }
 
-/** The number in the page's `<p>Count: N</p>`, or NaN when the page has none. */
+/** The number in the page's `<p>Count: <strong>N</strong></p>`, or NaN when the page has none. */
 export function countOf (res: LightMyRequestResponse): number {
   return countIn(res.body)
 }

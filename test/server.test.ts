@@ -45,8 +45,8 @@ t.test('the real server counts per browser, survives a restart and stops cleanly
   t.teardown(() => { server.child.kill('SIGKILL') })
   const browser = new HttpBrowser(server.url)
 
-  t.match((await browser.get('/')).body, '<p>Count: 1</p>')
-  t.match((await browser.get('/howdy')).body, '<p>Count: 2</p>')
+  t.match((await browser.get('/')).body, '<p>Count: <strong>1</strong></p>')
+  t.match((await browser.get('/howdy')).body, '<p>Count: <strong>2</strong></p>')
   const health = await fetch(`${server.url}/healthz`)
   t.same(await health.json(), { status: 'ok' })
 
@@ -57,7 +57,7 @@ t.test('the real server counts per browser, survives a restart and stops cleanly
   browser.url = server.url
   const page = await browser.get('/')
   t.equal(page.status, 200)
-  t.match(page.body, '<p>Count: 3</p>', 'the count continues after the restart')
+  t.match(page.body, '<p>Count: <strong>3</strong></p>', 'the count continues after the restart')
   server.child.kill('SIGINT')
   t.equal(await server.exited, 0, 'exits 0 after SIGINT')
 })
@@ -83,11 +83,11 @@ t.test('redis mode: the real server shares the count through Redis and closes it
   t.teardown(() => { one.child.kill('SIGKILL'); two.child.kill('SIGKILL') })
   const browser = new HttpBrowser(one.url)
 
-  t.match((await browser.get('/')).body, '<p>Count: 1</p>')
+  t.match((await browser.get('/')).body, '<p>Count: <strong>1</strong></p>')
   browser.url = two.url
-  t.match((await browser.get('/')).body, '<p>Count: 2</p>')
+  t.match((await browser.get('/')).body, '<p>Count: <strong>2</strong></p>')
   browser.url = one.url
-  t.match((await browser.get('/howdy')).body, '<p>Count: 3</p>')
+  t.match((await browser.get('/howdy')).body, '<p>Count: <strong>3</strong></p>')
 
   one.child.kill('SIGTERM')
   two.child.kill('SIGTERM')
@@ -116,7 +116,7 @@ t.test('redis mode: SIGTERM while Redis is frozen answers the request in flight 
   const server = await startServer({ SESSION_SECRET: SECRET, SESSION_STORE: 'redis', REDIS_URL: redis.url, REDIS_COMMAND_TIMEOUT: '500' })
   t.teardown(() => { server.child.kill('SIGKILL') })
   const browser = new HttpBrowser(server.url)
-  t.match((await browser.get('/')).body, '<p>Count: 1</p>')
+  t.match((await browser.get('/')).body, '<p>Count: <strong>1</strong></p>')
 
   redis.signal('SIGSTOP')
   const inFlight = browser.get('/')

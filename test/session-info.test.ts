@@ -43,7 +43,7 @@ eachSessionMode(async (t, { mode, build }) => {
     const first = await browser.get('/')
     t.match(first.body, STORE_TEXT[mode])
     t.match(first.body, 'none yet: this page sets the first one')
-    t.match(first.body, /after 20 minutes without a visit, at <time datetime="[^"]+">\d\d:\d\d UTC<\/time>/)
+    t.match(first.body, /after 20 minutes without a visit, at <time datetime="[^"]+" data-local-time>\d\d:\d\d UTC<\/time>/)
     const second = await browser.get('/howdy')
     t.match(second.body, /\d+ bytes, sent by your browser with this request/)
   })

@@ -1,6 +1,7 @@
 /**
  * The shopping cart the seed names as a reason for sessions: forms that change the session,
- * then send the browser back to a page (POST, 303, GET) with a one-time message saying what happened.
+ * then send the browser back to their page (POST, 303, GET) with a one-time message saying what
+ * happened, or the field again with the reason it was refused.
  */
 import { addToCart, cartFrom } from '../cart.js'
 import { formView, type FormOutcome, type ViewRequest } from '../framework/class-views/index.js'
@@ -23,24 +24,25 @@ export class CartViews {
     this.#request = request
   }
 
-  @formView({ routeName: 'cart_add', body: addItemBody })
+  /** Either way the field comes back focused, for the next item; a refused one, refilled and with the reason. */
+  @formView({ routeName: 'cart_add', page: 'home', body: addItemBody, refill: 'item' })
   addItem (form: AddItemForm): FormOutcome {
     const { session } = this.#request
     const change = addToCart(cartFrom(session.get('cart')), form.item)
-    if (!change.ok) return { flash: { category: 'error', message: change.reason }, redirectTo: 'home' }
+    if (!change.ok) return { field: { name: 'item', value: form.item ?? '', error: change.reason } }
     session.set('cart', change.cart)
-    return { flash: { category: 'success', message: `Added “${change.item}” to your cart.` }, redirectTo: 'home' }
+    return { flash: { category: 'success', message: `Added “${change.item}” to your cart.` }, field: { name: 'item' } }
   }
 
-  @formView({ routeName: 'cart_clear' })
+  @formView({ routeName: 'cart_clear', page: 'home' })
   clear (): FormOutcome {
     this.#request.session.set('cart', [])
-    return { flash: { category: 'info', message: 'Your cart is empty again.' }, redirectTo: 'home' }
+    return { flash: { category: 'info', message: 'Your cart is empty again.' } }
   }
 
-  @formView({ routeName: 'session_reset' })
+  @formView({ routeName: 'session_reset', page: 'home' })
   async resetSession (): Promise<FormOutcome> {
     await this.#request.session.reset()
-    return { flash: { category: 'info', message: 'You are in a new session: the old one, its counter and its cart are gone.' }, redirectTo: 'home' }
+    return { flash: { category: 'info', message: 'You are in a new session: the old one, its counter and its cart are gone.' } }
   }
 }

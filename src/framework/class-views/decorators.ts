@@ -3,7 +3,7 @@
  * how it renders, in the spirit of Pyramid's `@view_defaults` / `@view_config`. They only record
  * metadata; `mountViews` reads it once at boot, so no request ever looks it up.
  */
-import type { FlashCategory, SessionAccess } from '../session-modes/index.js'
+import type { FieldState, FlashCategory, SessionAccess } from '../session-modes/index.js'
 
 // No Node line yet has Symbol.metadata (20, 22, 24 and 26 all lack it), and without it tsc's output
 // passes `context.metadata === undefined` (tsx polyfills it, so the bug only shows in the built
@@ -33,16 +33,29 @@ export interface ViewConfig {
   hasForms?: boolean
 }
 
-/** What a form view decides: a one-time message, and the named route to send the browser to (303). */
+/**
+ * What a form view decides. The browser is sent (303) to `redirectTo`, by default the form's own
+ * page, which shows the flash once and gives `field` back: focused, and if refused, refilled and
+ * with the reason beside it.
+ */
 export interface FormOutcome {
-  flash: { category: FlashCategory, message: string }
-  redirectTo: string
+  flash?: { category: FlashCategory, message: string }
+  field?: FieldState
+  /** A named route; the form's `page` if not given. */
+  redirectTo?: string
 }
 
 export interface FormConfig {
   routeName: string
+  /** The named route of the page the form is on: where its outcome, or a stale copy of it, goes back to. */
+  page: string
   /** JSON schema of the url-encoded body, checked (400) after the CSRF token and before the view runs. */
   body?: Record<string, unknown>
+  /**
+   * The body field that a stale form (its CSRF token no longer the session's) gets back, refilled,
+   * when a browser says it came from this site's own page. Leave it out for fields not worth keeping.
+   */
+  refill?: string
 }
 
 export interface FormMethod extends FormConfig {

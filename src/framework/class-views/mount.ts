@@ -5,12 +5,20 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import {
-  csrfTokenOf, dryRunSession, flashList, formGuardsOf, pendingFlashCount, requireSessionPlugin, sessionOf,
-  type Flash, type FlashQueue, type SessionAccess
+  cameFromThisOrigin, csrfTokenOf, CsrfTokenRefused, dryRunSession, flashList, formCheckOf, pendingFlashCount,
+  requireSessionPlugin, sessionOf, type FieldState, type Flash, type FlashQueue, type SessionAccess
 } from '../session-modes/index.js'
 import { wantsJson } from './negotiate.js'
 import type { RouteTable } from './route-table.js'
-import { viewsOf, type FormMethod, type ViewData, type ViewRequest } from './decorators.js'
+import { viewsOf, type FormMethod, type FormOutcome, type ViewData, type ViewRequest } from './decorators.js'
+
+/**
+ * At most this many characters of a field travel back through the session: enough to fix a name a
+ * little too long, never enough to push a cookie session past what browsers keep.
+ */
+export const MAX_REFILL_CHARACTERS = 200
+
+const STALE_FORM = 'This page had expired (your session was reset or timed out after it loaded), so nothing was changed.'
 
 export type ViewClass = new (request: ViewRequest) => object
 
@@ -30,7 +38,7 @@ export function mountViews (app: FastifyInstance, routes: RouteTable, ViewClass:
   const { methods, properties, forms } = viewsOf(ViewClass)
   // Wrong wiring fails here, at boot, naming what is missing: not at the first request.
   requireSessionPlugin(app, `mountViews(${ViewClass.name})`)
-  const formGuards = forms.length > 0 ? formGuardsOf(app, `${ViewClass.name}'s forms`) : []
+  const formCheck = forms.length > 0 ? formCheckOf(app, `${ViewClass.name}'s forms`) : undefined
   const urls = routes.urls()
   const pageContext = options.pageContext ?? (() => ({}))
 
@@ -61,6 +69,7 @@ export function mountViews (app: FastifyInstance, routes: RouteTable, ViewClass:
           // HEAD shows what GET would, but neither consumes the flashes nor creates a CSRF token
           // (so its Content-Length leaves out the form's token).
           flashes: isHead ? flashList(session.get('flash')) : takeFlashes(session, reply),
+          fields: view.hasForms ? takeField(session, isHead) : undefined,
           csrfToken: view.hasForms && !isHead ? csrfTokenOf(session) : undefined
         })
       }
@@ -68,24 +77,77 @@ export function mountViews (app: FastifyInstance, routes: RouteTable, ViewClass:
   }
 
   for (const form of forms) {
+    /** POST, 303, GET: the flash and the field go through the session to the page the browser is sent to. */
+    const sendBack = (request: FastifyRequest, reply: FastifyReply, { flash, field, redirectTo }: FormOutcome) => {
+      if (flash) request.flash(flash.category, flash.message)
+      if (field) sessionOf(request).set('formField', keepable(field))
+      return reply.header('cache-control', 'no-store').redirect(routes.pathFor(redirectTo ?? form.page), 303)
+    }
+
     app.route({
       method: 'POST',
       url: routes.pathFor(form.routeName),
       schema: { body: formBodySchema(form) },
       // After the body is parsed (the token is in it), before validation and the view: a forged
       // or cross-origin request is refused with 403 and never reaches the session.
-      preValidation: formGuards,
+      preValidation: async (request, reply) => {
+        try {
+          await formCheck!(request)
+        } catch (error) {
+          // A stale token on a post a browser says came from this site's own page is no forgery: a
+          // reset in another tab, or the idle timeout. Instead of a dead-end 403, the page comes back
+          // with the form, what was typed in it, and why nothing happened.
+          if (!(error instanceof CsrfTokenRefused) || !cameFromThisOrigin(request) || wantsJson(request)) throw error
+          request.log.info({ form: form.routeName }, 'stale form sent back to its page')
+          return sendBack(request, reply, staleFormOutcome(form, request.body))
+        }
+      },
       handler: async (request: FastifyRequest, reply: FastifyReply) => {
         const session = sessionOf(request)
         const outcome = await form.call(new ViewClass({ session }), request.body)
         // A form that went through changes the session id (store modes), so an id planted in a
         // victim's browser stops tracking it at the victim's first action.
         await session.rotateId()
-        request.flash(outcome.flash.category, outcome.flash.message)
-        return reply.header('cache-control', 'no-store').redirect(routes.pathFor(outcome.redirectTo), 303)
+        return sendBack(request, reply, outcome)
       }
     })
   }
+}
+
+/** The form again, with its `refill` field as typed and the reason beside it; or, without one, a flash. */
+function staleFormOutcome ({ refill }: FormMethod, body: unknown): FormOutcome {
+  const value = refill === undefined ? undefined : (body as Record<string, unknown> | undefined)?.[refill]
+  if (refill !== undefined && typeof value === 'string') {
+    return { field: { name: refill, value, error: `${STALE_FORM} What you typed is still here: send it again.` } }
+  }
+  return { flash: { category: 'error', message: `${STALE_FORM} Try again.` } }
+}
+
+/** Controls and line or paragraph separators: each becomes a space in a refilled field. */
+const BREAKS = /[\p{Cc}\p{Zl}\p{Zp}]/gu
+/** Format characters (bidi overrides, zero-width ones) are dropped, but for the joiner inside emoji such as 👩‍💻. */
+const INVISIBLES = /(?!\u200d)\p{Cf}/gu
+
+/**
+ * The field as it may be shown again: what was typed, but with no invisible character that could
+ * make it read otherwise (a right-to-left override turns `gnp‮.exe` into `exe.png`), and cut to
+ * MAX_REFILL_CHARACTERS (whole code points, never half of a surrogate pair).
+ */
+function keepable (field: FieldState): FieldState {
+  if (field.value === undefined) return field
+  const value = field.value.replace(BREAKS, ' ').replace(INVISIBLES, '')
+  return { ...field, value: value.length <= MAX_REFILL_CHARACTERS ? value : Array.from(value).slice(0, MAX_REFILL_CHARACTERS).join('') }
+}
+
+/**
+ * The field a form left for this page, keyed by name for the templates (`fields.item.error`), taken
+ * once (HEAD only looks). No field, no write.
+ */
+function takeField (session: SessionAccess, isHead: boolean): Record<string, FieldState> | undefined {
+  const field = session.get('formField')
+  if (field === undefined) return undefined
+  if (!isHead) session.set('formField', undefined)
+  return { [field.name]: field }
 }
 
 /** Every form carries `_csrf`; nothing else beyond what the view declares gets through. */

@@ -8,8 +8,10 @@
  *   sessionOf(request).get('flash')
  */
 export {
-  default as sessionPlugin, sessionOf, discardSessionChanges, formGuardsOf, requireSessionPlugin, type SessionPluginOptions
+  default as sessionPlugin, sessionOf, discardSessionChanges, formCheckOf, requireSessionPlugin,
+  type FormCheck, type SessionPluginOptions
 } from './session-plugin.js'
+export { cameFromThisOrigin } from './origin-check.js'
 export { openSessionBackend, SESSION_COOKIE } from './open-backend.js'
 export {
   SESSION_MODES, SessionStoreUnavailable, SessionStoreUnreachable,
@@ -18,4 +20,4 @@ export {
 export { dryRunSession } from './dry-run.js'
 export { csrfTokenOf, CsrfTokenRefused } from './csrf-token.js'
 export { flashList, pendingFlashCount, withFlash, type Flash } from './flash-queue.js'
-export type { SessionAccess, SessionData, SessionKey, FlashCategory, FlashQueue } from './types.js'
+export type { SessionAccess, SessionData, SessionKey, FlashCategory, FlashQueue, FieldState } from './types.js'

@@ -10,7 +10,7 @@
  * refused item's 303 leads to a page, which counts). The CSRF token goes through `sessionOf` like
  * any other key (csrf-token.ts).
  */
-import type { FastifyInstance, FastifyRequest, preValidationHookHandler } from 'fastify'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import fastifyCookie from '@fastify/cookie'
 import fastifyFlash from '@fastify/flash'
@@ -20,7 +20,7 @@ import { refuseCrossOrigin } from './origin-check.js'
 import type { SessionAccess } from './types.js'
 
 const ACCESS = Symbol('session-modes.access')
-const FORM_GUARDS = Symbol('session-modes.form-guards')
+const FORM_CHECK = Symbol('session-modes.form-check')
 
 type WithAccess = FastifyRequest & { [ACCESS]?: SessionAccess }
 
@@ -46,14 +46,17 @@ export function requireSessionPlugin (app: FastifyInstance, forWhat: string): vo
   }
 }
 
+/** Throws a FormRefused (403) unless a form post may reach its view. */
+export type FormCheck = (request: FastifyRequest) => Promise<void>
+
 /**
  * The checks a form post must pass before its body reaches a view: the cross-origin refusal, then
- * the CSRF token. Throws at boot where the session plugin is missing, so no form can be mounted
- * without CSRF protection.
+ * the CSRF token. Run it after the body is parsed (the token is in it). Throws at boot where the
+ * session plugin is missing, so no form can be mounted without CSRF protection.
  */
-export function formGuardsOf (app: FastifyInstance, forWhat: string): preValidationHookHandler[] {
+export function formCheckOf (app: FastifyInstance, forWhat: string): FormCheck {
   requireSessionPlugin(app, forWhat)
-  return app.getDecorator<preValidationHookHandler[]>(FORM_GUARDS)
+  return app.getDecorator<FormCheck>(FORM_CHECK)
 }
 
 export interface SessionPluginOptions {
@@ -97,8 +100,12 @@ async function sessionPlugin (app: FastifyInstance, { backend, trustedOrigins = 
 
   await app.register(fastifyFlash)
   // The cross-origin check first: it keeps no state, and it needs the body no more than the token does.
-  const csrfCheck: preValidationHookHandler = async (request) => { checkCsrfToken(request, sessionOf(request)) }
-  app.decorate(FORM_GUARDS, [refuseCrossOrigin(trustedOrigins), csrfCheck])
+  const crossOriginCheck = refuseCrossOrigin(trustedOrigins)
+  const formCheck: FormCheck = async (request) => {
+    crossOriginCheck(request)
+    checkCsrfToken(request, sessionOf(request))
+  }
+  app.decorate(FORM_CHECK, formCheck)
 }
 
 /**

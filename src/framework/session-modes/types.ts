@@ -10,8 +10,23 @@ export type FlashCategory = typeof FLASH_CATEGORIES[number]
 /** Pending one-time messages by category, in @fastify/flash's format. */
 export type FlashQueue = { [category: string]: string[] }
 
+/**
+ * A form field the next page gives back once, like a flash: focused, and if the form was refused,
+ * refilled with what was typed and with the reason shown beside it.
+ */
+export interface FieldState {
+  /** The field's `name` (and, in the templates here, its `id`). */
+  name: string
+  /** What was typed, to put back in the field. */
+  value?: string
+  /** Why the form was refused, shown at the field. */
+  error?: string
+}
+
 export interface SessionData {
   flash: FlashQueue
+  /** The field the next page with forms focuses and refills; taken by that page (mount.ts). */
+  formField: FieldState
   /** The session's CSRF token, the one every form of this session carries (csrf-token.ts). */
   _csrf: string
   /** Unix seconds of the last write: the idle timeout counts from here, in every mode. */
