@@ -2,7 +2,7 @@
  * The configurator: builds the Fastify instance from settings, registers the plugins, names the
  * routes and mounts the view classes. It never listens; src/server.ts does.
  */
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import fastifyAccepts from '@fastify/accepts'
 import fastifyFormbody from '@fastify/formbody'
 import fastifyStatic from '@fastify/static'
@@ -16,6 +16,7 @@ import { CartViews } from './views/cart-views.js'
 import { MAX_CART_ITEMS, MAX_ITEM_LENGTH } from './cart.js'
 import { aboutPanelFor, sessionInfo, sessionInfoSchema } from './session-info.js'
 import { addSecurityHeaders } from './security-headers.js'
+import { loggerOptions, OneLinePerRequest } from './logging.js'
 import { PUBLIC_DIR, viewOptions } from './templates.js'
 import './session-data.js'
 
@@ -29,6 +30,8 @@ export interface BuildOptions {
   extend?: (pages: FastifyInstance, routes: RouteTable) => void
   /** Milliseconds since the epoch, for session expiry; tests pass a clock they move by hand. */
   clock?: () => number
+  /** Writes what the caller knows of this start (server.ts: the settings, the secret) before anything else is logged. */
+  logStartup?: (log: FastifyBaseLogger) => void
 }
 
 /** The session framework's options, from the app's settings (the one place they are mapped). */
@@ -46,7 +49,8 @@ export function sessionModeOptions (settings: Settings, clock?: () => number): S
 
 export async function buildApp (settings: Settings, options: BuildOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: { level: settings.LOG_LEVEL },
+    logger: loggerOptions(settings),
+    logController: new OneLinePerRequest(),
     trustProxy: parseTrustProxy(settings.TRUST_PROXY),
     // A request must arrive whole within REQUEST_TIMEOUT (408 otherwise), and a silent connection
     // is closed after as long, so a slow client cannot hold a connection for minutes. Node checks
@@ -60,6 +64,7 @@ export async function buildApp (settings: Settings, options: BuildOptions = {}):
     ajv: { customOptions: { removeAdditional: false } },
     ...options.fastify
   })
+  options.logStartup?.(app.log)
 
   const routes = new RouteTable()
     .addRoute('home', '/')
@@ -76,6 +81,10 @@ export async function buildApp (settings: Settings, options: BuildOptions = {}):
   app.addHook('preClose', async () => { closing = true })
   app.addHook('onSend', (_request, reply, payload, done) => {
     if (closing) reply.header('connection', 'close')
+    // JSON answers end with a newline, so `curl` leaves the shell's prompt on a line of its own.
+    if (typeof payload === 'string' && String(reply.getHeader('content-type')).startsWith('application/json')) {
+      return done(null, payload + '\n')
+    }
     done(null, payload)
   })
 

@@ -53,7 +53,8 @@ export const settingsSchema = {
 /** Derived from the schema (a property with a default is always present), so the two cannot drift. */
 export type Settings = FromSchema<typeof settingsSchema>
 
-export type SecretSource = 'environment' | 'development file'
+/** Where SESSION_SECRET came from; the development file is named when this start created it. */
+export type SecretSource = 'environment' | 'development file' | { createdIn: string }
 
 /** A setting is wrong: the message names the variable and the fix, printed as is. */
 export class ConfigError extends Error {
@@ -98,10 +99,11 @@ export function loadSettings (options: LoadOptions = {}): { settings: Settings, 
       `${MIN_SECRET_LENGTH} characters: set SESSION_SECRET, e.g. SESSION_SECRET=$(openssl rand -base64 48)`
     )
   }
-  return { settings: { ...settings, SESSION_SECRET: devSecret(devSecretFile) }, secretSource: 'development file' }
+  const { secret: made, created } = devSecret(devSecretFile)
+  return { settings: { ...settings, SESSION_SECRET: made }, secretSource: created ? { createdIn: devSecretFile } : 'development file' }
 }
 
-function devSecret (file: string): string {
+function devSecret (file: string): { secret: string, created: boolean } {
   try {
     return readOrCreateDevSecret(file)
   } catch (err) {

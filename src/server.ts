@@ -3,7 +3,7 @@
  * A startup problem (a setting, an unreachable Redis) prints one line and exits 1: no stack trace.
  */
 import closeWithGrace from 'close-with-grace'
-import type { FastifyInstance } from 'fastify'
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
 import { ConfigError, loadSettings, parseSecrets, type SecretSource, type Settings } from './config.js'
 import { SessionStoreUnreachable } from './framework/session-modes/index.js'
 import { buildApp } from './app.js'
@@ -13,7 +13,7 @@ let secretSource: SecretSource
 let app: FastifyInstance
 try {
   ({ settings, secretSource } = loadSettings())
-  app = await buildApp(settings)
+  app = await buildApp(settings, { logStartup: (log) => logStartup(log, settings, secretSource) })
 } catch (err) {
   if (!(err instanceof ConfigError || err instanceof SessionStoreUnreachable)) throw err
   console.error(`error: ${err.message}`)
@@ -26,7 +26,6 @@ closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {
   await app.close()
 })
 
-app.log.info({ nodeEnv: settings.NODE_ENV, secrets: parseSecrets(settings.SESSION_SECRET).length, from: secretSource }, 'settings loaded')
 try {
   await app.listen({ host: settings.HOST, port: settings.PORT })
 } catch (err) {
@@ -43,4 +42,13 @@ try {
   console.error(`error: cannot listen on ${where}: ${hint}`)
   await app.close()
   process.exit(1)
+}
+
+/** First in the log: the settings that shape this run, and a note the first time a secret is made. */
+function logStartup (log: FastifyBaseLogger, settings: Settings, secretSource: SecretSource): void {
+  const from = typeof secretSource === 'string' ? secretSource : 'development file'
+  log.info({ nodeEnv: settings.NODE_ENV, store: settings.SESSION_STORE, secrets: parseSecrets(settings.SESSION_SECRET).length, from }, 'settings loaded')
+  if (typeof secretSource === 'object') {
+    log.info(`session secret created in ${secretSource.createdIn}: it is git-ignored and reused on every later start, so sessions survive restarts (set SESSION_SECRET to choose one)`)
+  }
 }

@@ -1,0 +1,74 @@
+// End to end on the built server: what the log says in development (pino-pretty, one line per
+// request, the settings before the store, a note when the secret is first made) and in production
+// (JSON, one line per request).
+import t from 'tap'
+import { spawn, spawnSync, type ChildProcessByStdio } from 'node:child_process'
+import { once } from 'node:events'
+import { cpSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { Readable } from 'node:stream'
+import { ROOT, SERVER_ENTRY } from '../scripts/lib.js'
+import { SECRET } from './helper.js'
+
+/** Starts the built server, makes the requests, stops it (SIGTERM) and returns its log lines. */
+async function logOf (env: Record<string, string>, paths: string[], entry = SERVER_ENTRY): Promise<string[]> {
+  const child: ChildProcessByStdio<null, Readable, Readable> = spawn(process.execPath, [entry], {
+    env: { PATH: process.env.PATH, LOG_LEVEL: 'info', HOST: '127.0.0.1', PORT: '0', ...env },
+    stdio: ['ignore', 'pipe', 'pipe']
+  })
+  const timer = setTimeout(() => child.kill('SIGKILL'), 15_000)
+  let stdout = ''
+  child.stderr.resume()
+  const listening = new Promise<string>((resolve) => {
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString()
+      const url = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(stdout)?.[1]
+      if (url !== undefined) resolve(url)
+    })
+  })
+  const url = await listening
+  for (const path of paths) await (await fetch(url + path)).arrayBuffer()
+  child.kill('SIGTERM')
+  await once(child, 'exit')
+  clearTimeout(timer)
+  return stdout.trimEnd().split('\n')
+}
+
+t.test('development: readable lines, the settings first, and a word when the secret is made', async (t) => {
+  // A copy of the built app with a project folder of its own, so its .session-secret is made here.
+  const dir = mkdtempSync(join(tmpdir(), 'sessions-dev-loop-'))
+  t.teardown(() => spawnSync('rm', ['-rf', dir]))
+  cpSync(join(ROOT, 'dist', 'src'), join(dir, 'dist', 'src'), { recursive: true })
+  writeFileSync(join(dir, 'package.json'), '{"type":"module"}\n')
+  for (const linked of ['node_modules', 'templates', 'public']) symlinkSync(join(ROOT, linked), join(dir, linked))
+  const entry = join(dir, 'dist', 'src', 'server.js')
+
+  const first = await logOf({ NODE_ENV: 'development', SESSION_SECRET: '' }, ['/', '/nope'], entry)
+  t.comment(first.join('\n'))
+  t.notOk(first.some((line) => line.startsWith('{')), 'no raw JSON line')
+  const messages = first.map((line) => line.replace(/^\[\d\d:\d\d:\d\d\] INFO: /, ''))
+  t.match(messages[0], /^settings loaded \{"nodeEnv":"development","store":"cookie","secrets":1,"from":"development file"\}$/, 'first: the settings')
+  t.equal(messages[1], `session secret created in ${join(dir, '.session-secret')}: it is git-ignored and reused on every later start, so sessions survive restarts (set SESSION_SECRET to choose one)`,
+    'then: the secret was just made, where, and that it stays')
+  t.match(messages[2], /^sessions ready/, 'then the session store')
+  t.equal(first.filter((line) => / \/ /.test(line)).length, 1, 'one line for GET /')
+  t.ok(first.some((line) => /^\[\d\d:\d\d:\d\d\] INFO: GET \/ 200 \d+\.\d ms$/.test(line)), 'method, path, status, time')
+  t.ok(first.some((line) => /^\[\d\d:\d\d:\d\d\] INFO: GET \/nope 404 \d+\.\d ms$/.test(line)), 'a 404 in one line too')
+
+  const second = await logOf({ NODE_ENV: 'development', SESSION_SECRET: '' }, [], entry)
+  t.notOk(second.some((line) => line.includes('secret created')), 'the next start reuses it, silently')
+})
+
+t.test('production: JSON, one line per request with its fields', async (t) => {
+  const lines = await logOf({ NODE_ENV: 'production', SESSION_SECRET: SECRET }, ['/', '/howdy'])
+  const entries = lines.map((line) => JSON.parse(line) as Record<string, unknown>)
+  t.match(entries[0], { msg: 'settings loaded', nodeEnv: 'production', from: 'environment' })
+  const requests = entries.filter((entry) => 'statusCode' in entry)
+  t.match(requests, [
+    { method: 'GET', url: '/', statusCode: 200, responseTime: Number, msg: /^GET \/ 200 \d+\.\d ms$/ },
+    { method: 'GET', url: '/howdy', statusCode: 200 }
+  ])
+  t.equal(requests.length, 2, 'one line each')
+  t.notOk(entries.some((entry) => entry.msg === 'incoming request' || entry.msg === 'request completed'), 'not Fastify\'s two')
+})
