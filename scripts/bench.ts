@@ -163,11 +163,14 @@ try {
   targets.forEach((target, i) => log(`  ${i + 1}. ${target.name}`))
   for (const target of targets) await wrk(target.child, 1, target.headers) // warm-up
   for (let round = 0; round < ROUNDS; round++) {
-    for (const target of targets) {
+    log(`  round ${round + 1} of ${ROUNDS}:`)
+    for (const [i, target] of targets.entries()) {
       const measure = await wrk(target.child, SECONDS, target.headers)
       target.runs.push(measure)
+      // Each case as it finishes; the ratio is to this round's bare page (the first case).
+      const ratio = measure.rps / targets[0]!.runs[round]!.rps
+      log(`    ${i + 1}. ${fmt(measure.rps)} req/s, ratio ${ratio.toFixed(2)}, server CPU ${fmt(measure.cpu)} %  (${target.name})`)
     }
-    log(`  round ${round + 1} of ${ROUNDS}: ${targets.map((t) => fmt(t.runs.at(-1)!.rps)).join(', ')} req/s`)
   }
   baseline = median(targets[0]!.runs).rps
   for (const target of targets) {
@@ -186,7 +189,7 @@ try {
       return runs
     })())
     const name = target.name.replace('this app, ', '')
-    log(`  form cycle, ${name}: ${fmt(measure.rps)} req/s, server CPU ${fmt(measure.cpu)} %`)
+    log(`  form cycle, ${name}: ${fmt(measure.rps)} req/s, ratio ${(measure.rps / baseline).toFixed(2)}, server CPU ${fmt(measure.cpu)} %`)
     rows.push({ name: `POST /cart → GET / → POST /cart/clear → GET / — ${name}`, measure, ratio: measure.rps / baseline, note: 'all four requests counted; median of 3 rounds' })
   }
   for (const target of targets) await target.child.stop()
@@ -210,7 +213,7 @@ try {
       }
       floods[store]!.push(measure)
       const growth = measure.rssAfter - measure.rssBefore
-      log(`  cookieless flood, ${store} mode, run ${run + 1}: ${fmt(measure.rps)} req/s, RSS +${fmt(growth, 1)} MB`)
+      log(`  cookieless flood, ${store} mode, run ${run + 1}: ${fmt(measure.rps)} req/s, ratio ${(measure.rps / baseline).toFixed(2)}, RSS +${fmt(growth, 1)} MB`)
       const note = store === 'memory'
         ? `RSS growth per ${SLICE_SECONDS} s slice: ${memoryFloodSlices.map((g) => `+${fmt(g, 1)}`).join(', ')} MB; store bounded at ${FLOOD_STORE_MAX} sessions`
         : `RSS +${fmt(growth, 1)} MB`

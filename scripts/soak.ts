@@ -27,8 +27,11 @@ interface ClientResult {
 
 interface Outage { from: number, to: number }
 
+/** Every browser's answers so far, for the progress line. */
+interface Progress { requests: number, errors: number }
+
 /** One browser: GET pages one after another until the deadline, keeping its session cookie. */
-async function browse (url: string, deadline: number, outages: Outage[]): Promise<ClientResult> {
+async function browse (url: string, deadline: number, outages: Outage[], progress: Progress): Promise<ClientResult> {
   const result: ClientResult = { successes: 0, lastCount: 0, statuses: new Map(), serverErrorsOutsideOutage: 0 }
   const browser = new HttpBrowser(url)
   for (let i = 0; Date.now() < deadline; i++) {
@@ -45,6 +48,8 @@ async function browse (url: string, deadline: number, outages: Outage[]): Promis
       status = 0 // connection error
     }
     result.statuses.set(status, (result.statuses.get(status) ?? 0) + 1)
+    progress.requests++
+    if (status !== 200) progress.errors++
     const inOutage = outages.some(({ from, to }) => sentAt >= from - 100 && sentAt <= to)
     if ((status >= 500 || status === 0) && !inOutage) result.serverErrorsOutsideOutage++
     if (status !== 200) await sleep(20)
@@ -60,10 +65,16 @@ async function soak (mode: 'cookie' | 'redis'): Promise<boolean> {
     ...(redis ? { REDIS_URL: redis.url } : {})
   })
   const outages: Outage[] = []
+  const progress: Progress = { requests: 0, errors: 0 }
+  const started = Date.now()
+  // A line every 5 s, so a long run is never silent.
+  const ticker = setInterval(() => {
+    const seconds = Math.round((Date.now() - started) / 1000)
+    console.log(`  ${seconds} s: ${progress.requests} requests, ${progress.errors} not 200 so far`)
+  }, 5000)
   try {
-    const started = Date.now()
     const deadline = started + SECONDS * 1000
-    const clients = Array.from({ length: CLIENTS }, () => browse(server.url, deadline, outages))
+    const clients = Array.from({ length: CLIENTS }, () => browse(server.url, deadline, outages, progress))
 
     if (redis) {
       // Once, a third of the way in: shut Redis down (writes paused first, data saved), wait,
@@ -110,6 +121,7 @@ async function soak (mode: 'cookie' | 'redis'): Promise<boolean> {
     }
     return outside === 0 && exact === CLIENTS
   } finally {
+    clearInterval(ticker)
     await server.stop()
     await redis?.stop()
   }
