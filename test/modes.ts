@@ -20,8 +20,11 @@ export interface ModeContext {
   settings: Partial<Settings>
 }
 
+/** `TEST_SESSION_MODES=cookie` runs only those modes (`npm run test:functional`); unset, all of them. */
+const ONLY = process.env.TEST_SESSION_MODES?.split(',').map((mode) => mode.trim())
+
 export function eachSessionMode (suite: (t: Test, context: ModeContext) => Promise<void>, modes: readonly Mode[] = ['cookie', 'memory', 'redis']): void {
-  for (const mode of modes) {
+  for (const mode of modes.filter((mode) => ONLY === undefined || ONLY.includes(mode))) {
     const skip = mode === 'redis' && !hasRedisServer() ? REDIS_MISSING : false
     t.test(`${mode} sessions`, { skip }, async (t) => {
       const redis = mode === 'redis' ? await startRedis(t) : undefined
