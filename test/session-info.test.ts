@@ -57,3 +57,14 @@ t.test('the stylesheet is served with caching, and without a session', async (t)
   t.ok(res.headers.etag)
   t.notOk(res.headers['set-cookie'])
 })
+
+t.test('JSON answers end with a newline, so curl leaves the prompt on a line of its own', async (t) => {
+  const app = await buildCookieApp(t)
+  for (const [url, accept] of [['/session', '*/*'], ['/healthz', '*/*'], ['/', 'application/json'], ['/nowhere', 'application/json']] as const) {
+    const res = await app.inject({ url, headers: { accept } })
+    t.match(res.headers['content-type'], /^application\/json/, url)
+    t.ok(res.body.endsWith('}\n'), `${url}: ${JSON.stringify(res.body.slice(-3))}`)
+    t.equal(Number(res.headers['content-length']), Buffer.byteLength(res.body), `${url}: Content-Length counts it`)
+  }
+  t.notOk((await app.inject('/')).body.endsWith('\n\n'), 'HTML pages are left as they are')
+})
