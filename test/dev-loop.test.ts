@@ -2,14 +2,12 @@
 // request, the settings before the store, a note when the secret is first made) and in production
 // (JSON, one line per request).
 import t from 'tap'
-import { spawn, spawnSync, type ChildProcessByStdio } from 'node:child_process'
+import { spawn, type ChildProcessByStdio } from 'node:child_process'
 import { once } from 'node:events'
-import { cpSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Readable } from 'node:stream'
-import { ROOT, SERVER_ENTRY } from '../scripts/lib.js'
-import { SECRET } from './helper.js'
+import { SERVER_ENTRY } from '../scripts/lib.js'
+import { builtAppCopy, SECRET } from './helper.js'
 
 /** Starts the built server, makes the requests, stops it (SIGTERM) and returns its log lines. */
 async function logOf (env: Record<string, string>, paths: string[], entry = SERVER_ENTRY): Promise<string[]> {
@@ -36,13 +34,8 @@ async function logOf (env: Record<string, string>, paths: string[], entry = SERV
 }
 
 t.test('development: readable lines, the settings first, and a word when the secret is made', async (t) => {
-  // A copy of the built app with a project folder of its own, so its .session-secret is made here.
-  const dir = mkdtempSync(join(tmpdir(), 'sessions-dev-loop-'))
-  t.teardown(() => spawnSync('rm', ['-rf', dir]))
-  cpSync(join(ROOT, 'dist', 'src'), join(dir, 'dist', 'src'), { recursive: true })
-  writeFileSync(join(dir, 'package.json'), '{"type":"module"}\n')
-  for (const linked of ['node_modules', 'templates', 'public']) symlinkSync(join(ROOT, linked), join(dir, linked))
-  const entry = join(dir, 'dist', 'src', 'server.js')
+  // A folder of its own, so its .session-secret is made here, by this start.
+  const { dir, entry } = builtAppCopy(t)
 
   const first = await logOf({ NODE_ENV: 'development', SESSION_SECRET: '' }, ['/', '/nope'], entry)
   t.comment(first.join('\n'))

@@ -5,7 +5,12 @@
  */
 import Fastify, { type FastifyInstance, type InjectOptions, type LightMyRequestResponse } from 'fastify'
 import type { Test } from 'tap'
+import { spawnSync } from 'node:child_process'
+import { cpSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { Writable } from 'node:stream'
+import { ROOT } from '../scripts/lib.js'
 import { buildApp, sessionModeOptions, type BuildOptions } from '../src/app.js'
 import { loadSettings, type Settings } from '../src/config.js'
 import { openSessionBackend, sessionPlugin, type SessionAccess, type SessionData } from '../src/framework/session-modes/index.js'
@@ -168,4 +173,17 @@ export function deferred (): { promise: Promise<void>, resolve: () => void } {
   let settle = () => {}
   const promise = new Promise<void>((resolve) => { settle = resolve })
   return { promise, resolve: settle }
+}
+
+/**
+ * A copy of the built app with a project folder of its own (so its `.session-secret` is its own),
+ * removed after the test. Returns the folder and the server's entry point in it.
+ */
+export function builtAppCopy (t: Test): { dir: string, entry: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'sessions-app-copy-'))
+  t.teardown(() => spawnSync('rm', ['-rf', dir]))
+  cpSync(join(ROOT, 'dist', 'src'), join(dir, 'dist', 'src'), { recursive: true })
+  writeFileSync(join(dir, 'package.json'), '{"type":"module"}\n')
+  for (const linked of ['node_modules', 'templates', 'public']) symlinkSync(join(ROOT, linked), join(dir, linked))
+  return { dir, entry: join(dir, 'dist', 'src', 'server.js') }
 }

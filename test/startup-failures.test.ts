@@ -3,12 +3,11 @@
 import t, { type Test } from 'tap'
 import { spawn, spawnSync } from 'node:child_process'
 import { once } from 'node:events'
-import { cpSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs'
+import { mkdirSync } from 'node:fs'
 import { createServer } from 'node:net'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { ROOT, SERVER_ENTRY } from '../scripts/lib.js'
-import { SECRET } from './helper.js'
+import { SERVER_ENTRY } from '../scripts/lib.js'
+import { builtAppCopy, SECRET } from './helper.js'
 import { hasRedisServer, REDIS_MISSING, startRedis } from './redis-server.js'
 
 interface Exit { code: number | null, stdout: string, stderr: string }
@@ -47,13 +46,9 @@ t.test('the port is in use', async (t) => {
 
 t.test('the development secret cannot be written', async (t) => {
   // A copy of the built app whose project folder has a directory where the secret file would go.
-  const dir = mkdtempSync(join(tmpdir(), 'sessions-unwritable-'))
-  t.teardown(() => spawnSync('rm', ['-rf', dir]))
-  cpSync(join(ROOT, 'dist', 'src'), join(dir, 'dist', 'src'), { recursive: true })
-  writeFileSync(join(dir, 'package.json'), '{"type":"module"}\n')
-  for (const linked of ['node_modules', 'templates', 'public']) symlinkSync(join(ROOT, linked), join(dir, linked))
+  const { dir, entry } = builtAppCopy(t)
   mkdirSync(join(dir, '.session-secret'))
-  const exit = await start({ NODE_ENV: 'development', SESSION_SECRET: '' }, join(dir, 'dist', 'src', 'server.js'))
+  const exit = await start({ NODE_ENV: 'development', SESSION_SECRET: '' }, entry)
   oneLine(t, exit, /^error: cannot keep the development session secret in .*\.session-secret \(EISDIR\): make that folder writable, or set SESSION_SECRET/)
 })
 
