@@ -95,8 +95,9 @@ export async function buildApp (settings: Settings, options: BuildOptions = {}):
     limits: { itemLength: MAX_ITEM_LENGTH, cartItems: MAX_CART_ITEMS }
   }))
   registerErrorPages(app, routes, nav)
-  // The stylesheet: no session, cached by browsers for a day (revalidated with its ETag after).
-  await app.register(fastifyStatic, { root: PUBLIC_DIR, prefix: '/static/', maxAge: '1d' })
+  // The stylesheet, script and icon: no session, cached by browsers for a day (revalidated with
+  // their ETag after); in development revalidated every time, so an edit shows on reload.
+  await app.register(fastifyStatic, { root: PUBLIC_DIR, prefix: '/static/', maxAge: settings.NODE_ENV === 'development' ? 0 : '1d' })
 
   const sessions = await openSessionBackend(sessionModeOptions(settings, options.clock), app.log)
   app.addHook('onClose', () => sessions.close())

@@ -56,6 +56,8 @@ t.test('the stylesheet is served with caching, and without a session', async (t)
   t.match(res.headers['cache-control'], /max-age=86400/)
   t.ok(res.headers.etag)
   t.notOk(res.headers['set-cookie'])
+  const development = await (await buildCookieApp(t, { NODE_ENV: 'development' })).inject('/static/app.css')
+  t.match(development.headers['cache-control'], /max-age=0/, 'in development, asked for again on every reload, so an edit shows')
 })
 
 t.test('JSON answers end with a newline, so curl leaves the prompt on a line of its own', async (t) => {
