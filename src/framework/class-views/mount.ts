@@ -89,7 +89,7 @@ export function mountViews (app: FastifyInstance, routes: RouteTable, ViewClass:
       url: routes.pathFor(form.routeName),
       schema: { body: formBodySchema(form) },
       // After the body is parsed (the token is in it), before validation and the view: a forged
-      // or cross-origin request is refused with 403 and never reaches the session.
+      // or cross-origin request is refused with 403 and never reaches the view or the session.
       preValidation: async (request, reply) => {
         try {
           await formCheck!(request)
