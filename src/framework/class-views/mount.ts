@@ -92,7 +92,7 @@ export function mountViews (app: FastifyInstance, routes: RouteTable, ViewClass:
       // or cross-origin request is refused with 403 and never reaches the view or the session.
       preValidation: async (request, reply) => {
         try {
-          await formCheck!(request)
+          formCheck!(request)
         } catch (error) {
           // A stale token on a post a browser says came from this site's own page is no forgery: a
           // reset in another tab, or the idle timeout. Instead of a dead-end 403, the page comes back

@@ -47,7 +47,7 @@ export function requireSessionPlugin (app: FastifyInstance, forWhat: string): vo
 }
 
 /** Throws a FormRefused (403) unless a form post may reach its view. */
-export type FormCheck = (request: FastifyRequest) => Promise<void>
+export type FormCheck = (request: FastifyRequest) => void
 
 /**
  * The checks a form post must pass before its body reaches a view: the cross-origin refusal, then
@@ -101,7 +101,7 @@ async function sessionPlugin (app: FastifyInstance, { backend, trustedOrigins = 
   await app.register(fastifyFlash)
   // The cross-origin check first: it keeps no state, and it needs the body no more than the token does.
   const crossOriginCheck = refuseCrossOrigin(trustedOrigins)
-  const formCheck: FormCheck = async (request) => {
+  const formCheck: FormCheck = (request) => {
     crossOriginCheck(request)
     checkCsrfToken(request, sessionOf(request))
   }
