@@ -17,21 +17,27 @@ import fastifyFlash from '@fastify/flash'
 import type { SessionBackend } from './backend.js'
 import { checkCsrfToken } from './csrf-token.js'
 import { refuseCrossOrigin } from './origin-check.js'
-import type { SessionAccess } from './types.js'
+import type { SessionAccess, SessionData, SessionKey } from './types.js'
 
+/** The request's session, made on first use (null until then). */
 const ACCESS = Symbol('session-modes.access')
+/** Makes it: a request method, present only in a context where the session plugin is registered. */
+const OPEN = Symbol('session-modes.open')
 const FORM_CHECK = Symbol('session-modes.form-check')
 
-type WithAccess = FastifyRequest & { [ACCESS]?: SessionAccess }
+type WithAccess = FastifyRequest & { [ACCESS]?: SessionAccess | null, [OPEN]?: (this: FastifyRequest) => SessionAccess }
 
 /**
  * This request's session, whatever the mode. Throws when the session plugin is not registered in
  * the request's context (a route outside the pages, such as /healthz, has no session).
  */
 export function sessionOf (request: FastifyRequest): SessionAccess {
-  const session = (request as WithAccess)[ACCESS]
-  if (session === undefined) throw new Error('no session here: register the session plugin in this route\'s context')
-  return session
+  const withAccess = request as WithAccess
+  const session = withAccess[ACCESS]
+  if (session) return session
+  const open = withAccess[OPEN]
+  if (open === undefined) throw new Error('no session here: register the session plugin in this route\'s context')
+  return (withAccess[ACCESS] = open.call(request))
 }
 
 /** After a failure: forget what this request changed in its session, if it has one. */
@@ -41,7 +47,7 @@ export function discardSessionChanges (request: FastifyRequest): void {
 
 /** This context's session plugin, or a boot error saying what `forWhat` needs and how to fix it. */
 export function requireSessionPlugin (app: FastifyInstance, forWhat: string): void {
-  if (!app.hasRequestDecorator(ACCESS)) {
+  if (!app.hasRequestDecorator(OPEN)) {
     throw new Error(`${forWhat} needs a session, but this context has none: register sessionPlugin (framework/session-modes) before it`)
   }
 }
@@ -68,34 +74,32 @@ export interface SessionPluginOptions {
 async function sessionPlugin (app: FastifyInstance, { backend, trustedOrigins = [] }: SessionPluginOptions) {
   await app.register(fastifyCookie)
   await backend.register(app)
-  // Made once per request, on first use.
-  const made = new WeakMap<FastifyRequest, SessionAccess>()
-  app.decorateRequest(ACCESS, {
-    getter (this: FastifyRequest) {
-      let session = made.get(this)
-      if (session === undefined) made.set(this, session = touchingOnWrite(backend.access(this), backend.now))
-      return session
-    }
+  // Made once per request, on first use, and kept in a slot every request of this context has
+  // (null until then): a fixed shape for V8, and nothing for the garbage collector to track, as a
+  // WeakMap keyed by request would be.
+  app.decorateRequest(ACCESS, null)
+  app.decorateRequest(OPEN, function (this: FastifyRequest) {
+    return new TouchingOnWrite(backend.access(this), backend.now)
   })
 
   // Expiry on the backend's clock, before anything (CSRF included) reads the session. The plugins
   // expire sessions on the real clock too; this check makes every mode agree, to the second, and
-  // lets tests move time. HEAD never writes, so it only ever shows what GET would.
+  // lets tests move time. HEAD never writes, so it only ever shows what GET would. A callback
+  // hook: it runs on every page and almost always returns at once, so it makes no promise for that.
   const { idleTimeout, maxAge } = backend
-  app.addHook('onRequest', async (request) => {
-    if (request.method === 'HEAD') return
+  app.addHook('onRequest', (request, _reply, done) => {
+    if (request.method === 'HEAD') return done()
     const session = sessionOf(request)
     const touchedAt = session.get('touchedAt')
-    if (touchedAt === undefined) return
+    if (touchedAt === undefined) return done()
     const now = backend.now()
     const createdAt = session.get('createdAt') ?? touchedAt
     const reason = now - touchedAt >= idleTimeout
       ? 'idle timeout reached'
       : maxAge > 0 && now - createdAt >= maxAge ? 'absolute lifetime reached' : undefined
-    if (reason !== undefined) {
-      request.log.debug({ reason }, 'session: starting a new one')
-      await session.reset()
-    }
+    if (reason === undefined) return done()
+    request.log.debug({ reason }, 'session: starting a new one')
+    session.reset().then(() => done(), done)
   })
 
   await app.register(fastifyFlash)
@@ -110,21 +114,32 @@ async function sessionPlugin (app: FastifyInstance, { backend, trustedOrigins = 
 
 /**
  * Every write also records when (and the first one, since when), so the idle timeout can be shown
- * and the absolute lifetime enforced the same way in every mode.
+ * and the absolute lifetime enforced the same way in every mode. (A class: one object per request,
+ * its methods shared, rather than a fresh closure for each.)
  */
-function touchingOnWrite (session: SessionAccess, now: () => number): SessionAccess {
-  return {
-    get: session.get,
-    set (key, value) {
-      const at = now()
-      session.set(key, value)
-      session.set('touchedAt', at)
-      if (session.get('createdAt') === undefined) session.set('createdAt', at)
-    },
-    reset: session.reset,
-    discardChanges: session.discardChanges,
-    rotateId: session.rotateId
+class TouchingOnWrite implements SessionAccess {
+  readonly #session: SessionAccess
+  readonly #now: () => number
+
+  constructor (session: SessionAccess, now: () => number) {
+    this.#session = session
+    this.#now = now
   }
+
+  get<K extends SessionKey> (key: K): SessionData[K] | undefined {
+    return this.#session.get(key)
+  }
+
+  set<K extends SessionKey> (key: K, value: SessionData[K] | undefined): void {
+    const at = this.#now()
+    this.#session.set(key, value)
+    this.#session.set('touchedAt', at)
+    if (this.#session.get('createdAt') === undefined) this.#session.set('createdAt', at)
+  }
+
+  reset (): Promise<void> { return this.#session.reset() }
+  discardChanges (): void { this.#session.discardChanges() }
+  rotateId (): Promise<void> { return this.#session.rotateId() }
 }
 
 export default fp(sessionPlugin, { name: 'session-modes', fastify: '5.x' })
