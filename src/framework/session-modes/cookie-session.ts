@@ -6,11 +6,12 @@
  * @see https://github.com/fastify/fastify-secure-session
  */
 import type { CookieSerializeOptions } from '@fastify/cookie'
-import fastifySecureSession from '@fastify/secure-session'
+import fastifySecureSession, { type Session as SecureSession } from '@fastify/secure-session'
 import { commonParts, type SessionBackend, type SessionModeOptions } from './backend.js'
 import { addCookieBudget } from './cookie-budget.js'
 import { deriveCookieKeys } from './keys.js'
 import { secureSessionOf } from './plugin-sessions.js'
+import type { SessionAccess, SessionData, SessionKey } from './types.js'
 
 export function cookieSessionBackend (options: SessionModeOptions, cookieName: string, cookie: CookieSerializeOptions): SessionBackend {
   // Derived once here, not per app context or request.
@@ -31,20 +32,41 @@ export function cookieSessionBackend (options: SessionModeOptions, cookieName: s
         cookie
       })
     },
-    access (request) {
-      const session = secureSessionOf(request)!
-      return {
-        get: (key) => session.get(key),
-        set: (key, value) => session.set(key, value),
-        // Empties the data and re-encrypts under a fresh nonce. The old cookie stays valid until
-        // it expires, since nothing on the server remembers it (see the README's security notes).
-        reset: async () => session.regenerate(),
-        // Nothing is sent, so the browser keeps the cookie (and the session) it came with.
-        discardChanges: () => { session.changed = false },
-        rotateId: async () => {}
-      }
-    },
+    access: (request) => new CookieSessionAccess(secureSessionOf(request)!),
     health: async () => ({ ok: true }),
     close: async () => {}
   }
+}
+
+/** secure-session's session, as views reach it in every mode. */
+class CookieSessionAccess implements SessionAccess {
+  readonly #session: SecureSession<SessionData>
+
+  constructor (session: SecureSession<SessionData>) {
+    this.#session = session
+  }
+
+  get<K extends SessionKey> (key: K): SessionData[K] | undefined {
+    return this.#session.get(key)
+  }
+
+  set<K extends SessionKey> (key: K, value: SessionData[K] | undefined): void {
+    this.#session.set(key, value)
+  }
+
+  /**
+   * Empties the data and re-encrypts under a fresh nonce. The old cookie stays valid until it
+   * expires, since nothing on the server remembers it (see docs/security.md).
+   */
+  async reset (): Promise<void> {
+    this.#session.regenerate()
+  }
+
+  /** Nothing is sent, so the browser keeps the cookie (and the session) it came with. */
+  discardChanges (): void {
+    this.#session.changed = false
+  }
+
+  /** Cookie mode has no id to rotate: every write is a new ciphertext. */
+  async rotateId (): Promise<void> {}
 }
