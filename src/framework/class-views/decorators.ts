@@ -98,7 +98,7 @@ export function viewDefaults (defaults: ViewDefaults) {
   }
 }
 
-/** Method decorator: this method is the view for `routeName`; it returns the page's data. */
+/** Method decorator: this method is the view for `routeName`; it returns the page's data, a new object each time (mountViews adds the page's parts to it). */
 export function viewConfig (config: ViewConfig) {
   return <This extends object, Data extends ViewData>(
     method: (this: This) => Data,
