@@ -3,13 +3,13 @@
  * the server, so sessions can be large, revoked, or shared by several processes.
  * @see https://github.com/fastify/session
  */
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { Signer, type CookieSerializeOptions } from '@fastify/cookie'
 import fastifySession, { type SessionStore } from '@fastify/session'
 import { commonParts, type Health, type SessionBackend, type SessionModeOptions } from './backend.js'
 import { deriveSigningKeys } from './keys.js'
 import { dropStoreSession, storeDataOf, storeSessionOf } from './plugin-sessions.js'
-import type { SessionAccess } from './types.js'
+import type { SessionAccess, SessionData, SessionKey } from './types.js'
 import type { FreshIds } from './fresh-ids.js'
 
 export interface StoreBackendParts {
@@ -78,22 +78,43 @@ export function storeSessionBackend (
         done()
       })
     },
-    access (request): SessionAccess {
-      // Read request.session each time: reset() replaces it with a new session object.
-      return {
-        get: (key) => storeDataOf(request)[key],
-        set: (key, value) => { storeDataOf(request)[key] = value },
-        // Destroys the old entry in the store and issues a new id.
-        reset: () => storeSessionOf(request)!.regenerate(),
-        // With no session on the request the plugin saves nothing and sets no cookie, so the store
-        // and the browser keep what they had.
-        discardChanges: () => dropStoreSession(request),
-        rotateId: async () => {
-          const session = storeSessionOf(request)!
-          // Every data key is kept; the new id is stored at once and the old one destroyed.
-          await session.regenerate(Object.keys(session).filter((key) => key !== 'cookie'))
-        }
-      }
-    }
+    access: (request) => new StoreSessionAccess(request)
+  }
+}
+
+/** @fastify/session's session, as views reach it in every mode. */
+class StoreSessionAccess implements SessionAccess {
+  readonly #request: FastifyRequest
+
+  constructor (request: FastifyRequest) {
+    this.#request = request
+  }
+
+  // Each method reads request.session anew: reset() replaces it with a new session object.
+  get<K extends SessionKey> (key: K): SessionData[K] | undefined {
+    return storeDataOf(this.#request)[key]
+  }
+
+  set<K extends SessionKey> (key: K, value: SessionData[K] | undefined): void {
+    storeDataOf(this.#request)[key] = value
+  }
+
+  /** Destroys the old entry in the store and issues a new id. */
+  reset (): Promise<void> {
+    return storeSessionOf(this.#request)!.regenerate()
+  }
+
+  /**
+   * With no session on the request the plugin saves nothing and sets no cookie, so the store and
+   * the browser keep what they had.
+   */
+  discardChanges (): void {
+    dropStoreSession(this.#request)
+  }
+
+  /** Every data key is kept; the new id is stored at once and the old one destroyed. */
+  async rotateId (): Promise<void> {
+    const session = storeSessionOf(this.#request)!
+    await session.regenerate(Object.keys(session).filter((key) => key !== 'cookie'))
   }
 }
