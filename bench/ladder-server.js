@@ -7,6 +7,8 @@
 // and, beside the ladder, the store modes' plugin on its own:
 //   LADDER=store-session   the page + @fastify/session with its own in-memory store: unsign the id,
 //                          load, count, hash, save, sign, Set-Cookie
+//   LADDER=store-session-redis  the same with the least a Redis store can do (REDIS_URL): GET to
+//                          load, SET with a TTL to save, one JSON value per session, no deadline
 // Started by scripts/bench.ts on PORT; plain JavaScript so it needs no build (it reads the built
 // security headers, view options and cart limits from dist/, which `npm run bench` builds first).
 import Fastify from 'fastify'
@@ -15,13 +17,14 @@ import fastifyCookie from '@fastify/cookie'
 import fastifySecureSession from '@fastify/secure-session'
 import fastifySession from '@fastify/session'
 import { randomBytes } from 'node:crypto'
+import { createClient } from 'redis'
 import { securityHeaders } from '../dist/src/security-headers.js'
 import { viewOptions } from '../dist/src/templates.js'
 import { MAX_CART_ITEMS, MAX_ITEM_LENGTH } from '../dist/src/cart.js'
 import { csrfTokenOf } from '../dist/src/framework/session-modes/index.js'
 
 const STEPS = ['bare', 'session', 'headers', 'csrf']
-const storeSession = process.env.LADDER === 'store-session'
+const storeSession = process.env.LADDER === 'store-session' || process.env.LADDER === 'store-session-redis'
 const step = storeSession ? 0 : STEPS.indexOf(process.env.LADDER ?? 'bare')
 if (step === -1) throw new Error(`LADDER must be one of ${STEPS.join(', ')}, store-session`)
 const has = (name) => step >= STEPS.indexOf(name)
@@ -34,11 +37,28 @@ if (has('session')) {
 }
 if (storeSession) {
   await app.register(fastifyCookie)
-  await app.register(fastifySession, { secret: randomBytes(32).toString('base64url'), saveUninitialized: false, cookie: { path: '/', httpOnly: true, sameSite: 'lax', secure: false } })
+  await app.register(fastifySession, {
+    secret: randomBytes(32).toString('base64url'),
+    saveUninitialized: false,
+    cookie: { path: '/', httpOnly: true, sameSite: 'lax', secure: false },
+    ...(process.env.LADDER === 'store-session-redis' ? { store: await minimalRedisStore(process.env.REDIS_URL) } : {})
+  })
 }
 if (has('headers')) {
   const headers = securityHeaders()
   app.addHook('onRequest', (_request, reply, done) => { reply.headers(headers); done() })
+}
+
+/** The least a Redis session store does: one JSON value per session id, the idle timeout as TTL. */
+async function minimalRedisStore (url) {
+  const client = createClient({ url })
+  await client.connect()
+  app.addHook('onClose', () => client.close())
+  return {
+    get: (id, callback) => { client.get(`ladder:${id}`).then((json) => callback(null, json === null ? null : JSON.parse(json)), callback) },
+    set: (id, session, callback) => { client.set(`ladder:${id}`, JSON.stringify(session), { expiration: { type: 'EX', value: 1200 } }).then(() => callback(), callback) },
+    destroy: (id, callback) => { client.del(`ladder:${id}`).then(() => callback(), callback) }
+  }
 }
 
 const urls = { home: '/', hello: '/howdy', cart_add: '/cart', cart_clear: '/cart/clear', session_reset: '/session/reset', session_info: '/session' }

@@ -155,6 +155,7 @@ try {
   await add('ladder: + security, cache and vary headers', LADDER, { LADDER: 'headers' })
   await add('ladder: + a CSRF token for the forms', LADDER, { LADDER: 'csrf' })
   await add('beside the ladder: @fastify/session alone, its own memory store', LADDER, { LADDER: 'store-session' })
+  if (redis) await add('beside the ladder: @fastify/session alone, a minimal Redis store', LADDER, { LADDER: 'store-session-redis', REDIS_URL: redis.url })
   await add('this app, cookie mode', SERVER_ENTRY, appEnv('cookie'))
   await add('this app, memory mode', SERVER_ENTRY, appEnv('memory'))
   if (redis) await add('this app, redis mode', SERVER_ENTRY, appEnv('redis', { REDIS_URL: redis.url }))
@@ -183,6 +184,7 @@ try {
   // 2. The form cycle: POST /cart, GET / (the 303's target), POST /cart/clear, GET /, each
   //    connection a browser tab with a session of its own (bench/form-cycle.lua).
   for (const target of apps) {
+    await wrk(target.child, 1, {}, FORM_CYCLE) // warm-up: until now these servers have only had GET /
     const measure = median(await (async () => {
       const runs: Measure[] = []
       for (let round = 0; round < 3; round++) runs.push(await wrk(target.child, SECONDS, {}, FORM_CYCLE))
@@ -235,22 +237,40 @@ for (const { name, measure: m, ratio, note } of rows) {
   log(`| ${name} | ${fmt(m.rps)} | ${ratio.toFixed(2)} | ${fmt(m.cpu)} % | ${fmt(m.p50, 2)} | ${fmt(m.p99, 2)} | ${m.errors} | ${fmt(m.rssBefore)} → ${fmt(m.rssAfter)} | ${note ?? ''} |`)
 }
 
-// The issue's targets, each marked met or not met from this run's figures.
+// The issue's targets, each marked met or not met from this run's figures, beside the ladder's
+// bound: the same figure for the least that mode's session plugin does on its own. A target the
+// bound itself misses cannot be met by the app's code.
 const row = (prefix: string) => rows.find((r) => r.name.startsWith(prefix))
-const ratioOf = (prefix: string) => row(prefix)?.ratio
-const appRows = rows.filter((r) => r.name.startsWith('GET / — this app'))
-const worstP99 = Math.max(...appRows.map((r) => r.measure.p99))
+const LAST_STEP = 'GET / — ladder: + a CSRF token'
+const MEMORY_BOUND = 'GET / — beside the ladder: @fastify/session alone, its own memory store'
+const REDIS_BOUND = 'GET / — beside the ladder: @fastify/session alone, a minimal Redis store'
+const ratio = (prefix: string) => row(prefix)?.ratio.toFixed(3) ?? '–'
+const p99 = (prefix: string) => row(prefix) ? `${fmt(row(prefix)!.measure.p99, 2)} ms` : '–'
 const cookieGrowth = floods.cookie!.map((m) => m.rssAfter - m.rssBefore)
-const targets: Array<[string, string, boolean | undefined]> = [
-  ['GET / with a cookie, cookie mode: ≥ 0.50 of bare (aim 0.65)', ratioOf('GET / — this app, cookie')?.toFixed(2) ?? '–', (ratioOf('GET / — this app, cookie') ?? 0) >= 0.5],
-  ['GET / with a cookie, memory mode: ≥ 0.40', ratioOf('GET / — this app, memory')?.toFixed(2) ?? '–', (ratioOf('GET / — this app, memory') ?? 0) >= 0.4],
-  ['GET / with a cookie, redis mode: ≥ 0.30', ratioOf('GET / — this app, redis')?.toFixed(2) ?? 'not run (no redis-server)', redis ? (ratioOf('GET / — this app, redis') ?? 0) >= 0.3 : undefined],
-  ['form cycle, cookie mode: ≥ 0.45', ratioOf('POST /cart → GET / → POST /cart/clear → GET / — cookie')?.toFixed(2) ?? '–', (ratioOf('POST /cart → GET / → POST /cart/clear → GET / — cookie') ?? 0) >= 0.45],
-  ['p99 < 5 ms at 10 connections, GET / in every mode', `worst ${fmt(worstP99, 2)} ms`, worstP99 < 5],
-  [`cookieless flood, cookie mode: RSS growth < 50 MB in every run (${FLOOD_RUNS} runs)`, cookieGrowth.map((g) => `+${fmt(g, 1)}`).join(', ') + ' MB', cookieGrowth.every((g) => g < 50)],
-  ['cookieless flood, memory mode: bounded (with the store full, the last slice adds < 5 MB)', `+${fmt(memoryFloodSlices.at(-1) ?? NaN, 1)} MB`, (memoryFloodSlices.at(-1) ?? Infinity) < 5]
+type TargetRow = [target: string, result: string, met: boolean | undefined, bound: string]
+const ratioTarget = (label: string, prefix: string, floor: number, boundPrefix?: string): TargetRow => {
+  const found = row(prefix)
+  // Three decimals: a ratio of 0.398 is not met, and 0.40 would say otherwise.
+  return [label, found ? found.ratio.toFixed(3) : 'not run', found ? found.ratio >= floor : undefined, boundPrefix ? ratio(boundPrefix) : '–']
+}
+const p99Target = (mode: string, boundPrefix: string): TargetRow => {
+  const found = row(`GET / — this app, ${mode} mode`)
+  return [`p99 < 5 ms at 10 connections, GET /, ${mode} mode`, found ? `${fmt(found.measure.p99, 2)} ms` : 'not run', found ? found.measure.p99 < 5 : undefined, p99(boundPrefix)]
+}
+const targets: TargetRow[] = [
+  ratioTarget('GET / with a cookie, cookie mode: ≥ 0.50 of bare (aim 0.65)', 'GET / — this app, cookie', 0.5, LAST_STEP),
+  ratioTarget('GET / with a cookie, memory mode: ≥ 0.40', 'GET / — this app, memory', 0.4, MEMORY_BOUND),
+  ratioTarget('GET / with a cookie, redis mode: ≥ 0.30', 'GET / — this app, redis', 0.3, REDIS_BOUND),
+  ratioTarget('form cycle, cookie mode: ≥ 0.45', 'POST /cart → GET / → POST /cart/clear → GET / — cookie', 0.45),
+  p99Target('cookie', LAST_STEP),
+  p99Target('memory', MEMORY_BOUND),
+  p99Target('redis', REDIS_BOUND),
+  [`cookieless flood, cookie mode: RSS growth < 50 MB in every run (${FLOOD_RUNS} runs)`, cookieGrowth.map((g) => `+${fmt(g, 1)}`).join(', ') + ' MB', cookieGrowth.every((g) => g < 50), '–'],
+  ['cookieless flood, memory mode: bounded (with the store full, the last slice adds < 5 MB)', `+${fmt(memoryFloodSlices.at(-1) ?? NaN, 1)} MB`, (memoryFloodSlices.at(-1) ?? Infinity) < 5, '–']
 ]
-log('\n| target | this run | met? |\n|---|---|---|')
-for (const [target, result, met] of targets) log(`| ${target} | ${result} | ${met === undefined ? 'not run' : met ? 'met' : '**not met**'} |`)
+log('\n| target | this run | met? | the ladder\'s bound |\n|---|---|---|---|')
+for (const [target, result, met, bound] of targets) log(`| ${target} | ${result} | ${met === undefined ? 'not run' : met ? 'met' : '**not met**'} | ${bound} |`)
+log('\nThe bound is the same figure for the least that mode\'s session plugin does on its own: the ladder\'s last step (cookie), ' +
+  '@fastify/session with its own memory store (memory), @fastify/session with a minimal Redis store (redis). A target its bound misses cannot be met by the app\'s own code.')
 const bare = rows[0]!.measure.cpu
 if (bare < 90) log(`\nThe bare page's server used only ${fmt(bare)} % CPU: it was not saturated, so every ratio above is flattering.`)
