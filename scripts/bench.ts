@@ -180,7 +180,11 @@ try {
   baseline = median(targets[0]!.runs).rps
   for (const target of targets) {
     const measure = median(target.runs)
-    rows.push({ name: `GET / — ${target.name}`, measure, ratio: measure.rps / baseline })
+    // The median of the round ratios, each this server's req/s ÷ the bare page's in the same round:
+    // a round's servers are measured seconds apart, while this machine's speed drifts by up to 2×
+    // within a run, so two servers' medians taken separately can come from different speeds.
+    const ratios = target.runs.map((run, round) => run.rps / targets[0]!.runs[round]!.rps).sort((a, b) => a - b)
+    rows.push({ name: `GET / — ${target.name}`, measure, ratio: ratios[Math.floor(ratios.length / 2)]! })
   }
   const apps = targets.filter((target) => target.name.startsWith('this app'))
   for (const target of targets) if (!apps.includes(target)) await target.child.stop()
@@ -233,7 +237,8 @@ try {
   await redis?.stop()
 }
 
-log(`\nNode ${nodeVersion}; ${CONNECTIONS} connections; GET / rows: the median of ${ROUNDS} rounds; ratio = req/s ÷ the bare page's req/s in the same run; ` +
+log(`\nNode ${nodeVersion}; ${CONNECTIONS} connections; GET / rows: req/s and latency from the median of ${ROUNDS} rounds, ` +
+  'ratio = the median of the rounds\' ratios (req/s ÷ the bare page\'s req/s in the same round); other rows: ratio = req/s ÷ the bare page\'s median req/s; ' +
   `server CPU = % of the one core it is pinned to; whole run ${fmt((performance.now() - benchStarted) / 60_000, 1)} min\n`)
 log('| case | req/s | ratio | server CPU | p50 ms | p99 ms | errors | RSS MB before → after | note |')
 log('|---|---:|---:|---:|---:|---:|---:|---|---|')
