@@ -9,6 +9,9 @@
 //                          load, count, hash, save, sign, Set-Cookie
 //   LADDER=store-session-redis  the same with the least a Redis store can do (REDIS_URL): GET to
 //                          load, SET with a TTL to save, one JSON value per session, no deadline
+//   …+page                 either of these with what every page of the app must also do: the
+//                          security headers and the CSRF token (store-session+page,
+//                          store-session-redis+page); the benchmark's bound for the store modes
 // Started by scripts/bench.ts on PORT; plain JavaScript so it needs no build (it reads the built
 // security headers, view options and cart limits from dist/, which `npm run bench` builds first).
 import Fastify from 'fastify'
@@ -24,10 +27,13 @@ import { MAX_CART_ITEMS, MAX_ITEM_LENGTH } from '../dist/src/cart.js'
 import { csrfTokenOf } from '../dist/src/framework/session-modes/index.js'
 
 const STEPS = ['bare', 'session', 'headers', 'csrf']
-const storeSession = process.env.LADDER === 'store-session' || process.env.LADDER === 'store-session-redis'
-const step = storeSession ? 0 : STEPS.indexOf(process.env.LADDER ?? 'bare')
-if (step === -1) throw new Error(`LADDER must be one of ${STEPS.join(', ')}, store-session`)
-const has = (name) => step >= STEPS.indexOf(name)
+const [base, plus] = (process.env.LADDER ?? 'bare').split('+')
+const storeSession = base === 'store-session' || base === 'store-session-redis'
+if (plus !== undefined && (plus !== 'page' || !storeSession)) throw new Error('only store-session and store-session-redis take +page')
+const storeExtras = ['headers', 'csrf'] // what +page adds to a store step
+const step = storeSession ? 0 : STEPS.indexOf(base)
+if (step === -1) throw new Error(`LADDER must be one of ${STEPS.join(', ')}, store-session[+page], store-session-redis[+page]`)
+const has = (name) => step >= STEPS.indexOf(name) || (plus === 'page' && storeExtras.includes(name))
 
 const app = Fastify({ logger: { level: 'warn' } })
 await app.register(fastifyView, viewOptions(true, { limits: { itemLength: MAX_ITEM_LENGTH, cartItems: MAX_CART_ITEMS } }))
@@ -41,7 +47,7 @@ if (storeSession) {
     secret: randomBytes(32).toString('base64url'),
     saveUninitialized: false,
     cookie: { path: '/', httpOnly: true, sameSite: 'lax', secure: false },
-    ...(process.env.LADDER === 'store-session-redis' ? { store: await minimalRedisStore(process.env.REDIS_URL) } : {})
+    ...(base === 'store-session-redis' ? { store: await minimalRedisStore(process.env.REDIS_URL) } : {})
   })
 }
 if (has('headers')) {
