@@ -10,6 +10,7 @@
  *   npm run bench                                    # about 2.5 minutes
  *   BENCH_SECONDS=2 npm run bench                    # shorter runs, noisier figures
  *   BENCH_NODE=/path/to/node npm run bench           # the servers under another Node binary
+ *   BENCH_FLOOD_SLICES=20 npm run bench              # a longer memory-mode flood (3 s slices)
  */
 import { randomBytes } from 'node:crypto'
 import { readFileSync } from 'node:fs'
@@ -38,7 +39,7 @@ const FLOOD_STORE_MAX = 2_000
  * ~10 s), so one slice's growth says little; bounded means the second half's highest RSS is no
  * higher than the first half's (within 5 MB), the store being full from the first slice on.
  */
-const FLOOD_SLICES = 8
+const FLOOD_SLICES = Number(process.env.BENCH_FLOOD_SLICES ?? 8)
 const SLICE_SECONDS = 3
 
 if (!hasCommand('wrk')) {
