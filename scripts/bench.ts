@@ -263,8 +263,8 @@ for (const { name, measure: m, ratio, note } of rows) {
 }
 
 // The targets, each marked met or not met from this run's figures, beside the ladder's
-// bound: the same figure for the least that mode's session plugin does on its own. A target the
-// bound itself misses cannot be met by the app's code.
+// bound: the same figure for the least every page of that mode does (its session plugin, the
+// security headers, the CSRF token). A target the bound itself misses cannot be met by the app's code.
 const row = (prefix: string) => rows.find((r) => r.name.startsWith(prefix))
 const LAST_STEP = 'GET / — ladder: + a CSRF token'
 const MEMORY_BOUND = 'GET / — beside the ladder: @fastify/session, its own memory store, + headers and CSRF token'
