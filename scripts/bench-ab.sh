@@ -13,17 +13,10 @@ rounds=${2:-6}
 store=${3:-cookie}
 root=$(cd "$(dirname "$0")/.." && pwd)
 command -v wrk >/dev/null || { echo "bench:ab needs wrk (apt-get install wrk)" >&2; exit 1; }
-[ "$store" != redis ] || command -v redis-server >/dev/null || { echo "redis mode needs redis-server (apt-get install redis-server)" >&2; exit 1; }
-
-work=$(mktemp -d)
-pids=()
-cleanup () {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  git -C "$root" worktree remove --force "$work/a" 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
+# shellcheck source=scripts/bench-lib.sh
+source "$root/scripts/bench-lib.sh"
+work=$bench_work
+bench_before_cleanup () { git -C "$root" worktree remove --force "$work/a" 2>/dev/null || true; }
 
 # A: the revision, built in a worktree with this checkout's node_modules. B: this tree, built now.
 git -C "$root" worktree add --quiet --detach "$work/a" "$rev"
@@ -31,34 +24,22 @@ ln -s "$root/node_modules" "$work/a/node_modules"
 (cd "$work/a" && npx tsc -p tsconfig.build.json)
 (cd "$root" && npm run build --silent)
 
-free_port () { node -e "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})"; }
-redis_url=
+settings=(HOST=127.0.0.1 NODE_ENV=production LOG_LEVEL=warn SESSION_STORE="$store" SESSION_SECRET="$(new_secret)")
 if [ "$store" = redis ]; then
-  redis_port=$(free_port)
-  taskset -c 1 redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no >/dev/null &
-  pids+=($!)
-  redis_url=redis://127.0.0.1:$redis_port
-  until redis-cli -p "$redis_port" ping >/dev/null 2>&1; do sleep 0.1; done
+  start_redis
+  settings+=(REDIS_URL="$redis_url")
 fi
-
-secret=$(node -e "console.log(require('crypto').randomBytes(48).toString('base64url'))")
-settings=(HOST=127.0.0.1 NODE_ENV=production LOG_LEVEL=warn SESSION_STORE="$store" SESSION_SECRET="$secret")
-[ -z "$redis_url" ] || settings+=(REDIS_URL="$redis_url")
 declare -A port cookie pid
 for side in A B; do
   dir=$([ $side = A ] && echo "$work/a" || echo "$root")
   port[$side]=$(free_port)
   (cd "$dir" && exec env PORT="${port[$side]}" "${settings[@]}" taskset -c 0 node dist/src/server.js >/dev/null) &
   pid[$side]=$!
-  pids+=($!)
+  bench_pids+=($!)
 done
 for side in A B; do
-  for _ in $(seq 150); do
-    curl -sf -o /dev/null "http://127.0.0.1:${port[$side]}/healthz" && break
-    kill -0 "${pid[$side]}" 2>/dev/null || { echo "server $side exited before answering" >&2; exit 1; }
-    sleep 0.2
-  done
-  cookie[$side]=$(curl -s -D - -o /dev/null "http://127.0.0.1:${port[$side]}/" | tr -d '\r' | sed -n 's/^[Ss]et-[Cc]ookie: \([^;]*\).*/\1/p' | head -1)
+  wait_healthy "${port[$side]}" "${pid[$side]}" "server $side"
+  cookie[$side]=$(session_cookie "http://127.0.0.1:${port[$side]}/")
   taskset -c 1 wrk -t1 -c10 -d2s -H "cookie: ${cookie[$side]}" "http://127.0.0.1:${port[$side]}/" >/dev/null # warm-up
 done
 

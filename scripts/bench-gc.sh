@@ -12,24 +12,14 @@ set -euo pipefail
 what=${1:-cookie}
 root=$(cd "$(dirname "$0")/.." && pwd)
 command -v wrk >/dev/null || { echo "bench:gc needs wrk (apt-get install wrk)" >&2; exit 1; }
-work=$(mktemp -d)
-pids=()
-cleanup () {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-free_port () { node -e "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})"; }
+# shellcheck source=scripts/bench-lib.sh
+source "$root/scripts/bench-lib.sh"
+work=$bench_work
 
-settings=(HOST=127.0.0.1 NODE_ENV=production LOG_LEVEL=warn SESSION_SECRET="$(node -e "console.log(require('crypto').randomBytes(48).toString('base64url'))")")
+settings=(HOST=127.0.0.1 NODE_ENV=production LOG_LEVEL=warn SESSION_SECRET="$(new_secret)")
 if [[ $what == *redis* ]]; then
-  command -v redis-server >/dev/null || { echo "needs redis-server (apt-get install redis-server)" >&2; exit 1; }
-  redis_port=$(free_port)
-  taskset -c 1 redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no >/dev/null &
-  pids+=($!)
-  until redis-cli -p "$redis_port" ping >/dev/null 2>&1; do sleep 0.1; done
-  settings+=(REDIS_URL="redis://127.0.0.1:$redis_port")
+  start_redis
+  settings+=(REDIS_URL="$redis_url")
 fi
 if [[ $what == ladder:* ]]; then
   settings+=(LADDER="${what#ladder:}")
@@ -42,14 +32,10 @@ fi
 port=$(free_port)
 (cd "$root" && exec env PORT="$port" "${settings[@]}" taskset -c 0 node --trace-gc "$script" >"$work/gc.log" 2>&1) &
 server=$!
-pids+=($server)
-for _ in $(seq 150); do
-  curl -sf -o /dev/null "http://127.0.0.1:$port/healthz" && break
-  kill -0 "$server" 2>/dev/null || { echo "the server exited before answering:" >&2; cat "$work/gc.log" >&2; exit 1; }
-  sleep 0.2
-done
+bench_pids+=($server)
+wait_healthy "$port" "$server" "the server" "$work/gc.log"
 url="http://127.0.0.1:$port/"
-cookie=$(curl -s -D - -o /dev/null "$url" | tr -d '\r' | sed -n 's/^[Ss]et-[Cc]ookie: \([^;]*\).*/\1/p' | head -1)
+cookie=$(session_cookie "$url")
 taskset -c 1 wrk -t1 -c10 -d2s -H "cookie: $cookie" "$url" >/dev/null
 from=$(wc -l <"$work/gc.log")
 out=$(taskset -c 1 wrk -t1 -c10 -d5s --latency -H "cookie: $cookie" "$url")

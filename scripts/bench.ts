@@ -103,6 +103,11 @@ function wrk (child: Child, seconds: number, headers: Record<string, string> = {
   })
 }
 
+/** The middle value (the upper one of an even count). */
+function medianOf (values: number[]): number {
+  return [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!
+}
+
 /** The median round by req/s (the other figures from that same round), for noisy machines. */
 function median (measures: Measure[]): Measure {
   const sorted = [...measures].sort((a, b) => a.rps - b.rps)
@@ -191,8 +196,8 @@ try {
     // The median of the round ratios, each this server's req/s ÷ the bare page's in the same round:
     // a round's servers are measured seconds apart, while this machine's speed drifts by up to 2×
     // within a run, so two servers' medians taken separately can come from different speeds.
-    const ratios = target.runs.map((run, round) => run.rps / targets[0]!.runs[round]!.rps).sort((a, b) => a - b)
-    rows.push({ name: `GET / — ${target.name}`, measure, ratio: ratios[Math.floor(ratios.length / 2)]! })
+    const ratio = medianOf(target.runs.map((run, round) => run.rps / targets[0]!.runs[round]!.rps))
+    rows.push({ name: `GET / — ${target.name}`, measure, ratio })
   }
   const apps = targets.filter((target) => target.name.startsWith('this app'))
   const bare = targets[0]!
@@ -213,7 +218,7 @@ try {
       ratios.push(run.rps / bareRound.rps)
     }
     const measure = median(runs)
-    const ratio = ratios.sort((a, b) => a - b)[Math.floor(ratios.length / 2)]!
+    const ratio = medianOf(ratios)
     const name = target.name.replace('this app, ', '')
     log(`  form cycle, ${name}: ${fmt(measure.rps)} req/s, ratio ${ratio.toFixed(2)}, server CPU ${fmt(measure.cpu)} %`)
     rows.push({ name: `POST /cart → GET / → POST /cart/clear → GET / — ${name}`, measure, ratio, note: 'all four requests counted; median of 3 rounds, each against a bare round just before it' })
