@@ -1,5 +1,11 @@
 /** The cart's rules, as pure functions: what an acceptable item is and when the cart is full. */
 export const MAX_ITEM_LENGTH = 80
+/**
+ * Graphemes count what a person sees, but one grapheme can hide any number of code points (`a`
+ * followed by 4,000 combining marks is one). So an item is also capped in UTF-8 bytes: enough for
+ * 80 flags (8 bytes each), never more than a few hundred bytes of session.
+ */
+export const MAX_ITEM_BYTES = 640
 export const MAX_CART_ITEMS = 20
 
 export type CartChange =
@@ -16,23 +22,50 @@ function lengthOf (text: string): number {
 }
 
 /**
- * Control (Cc: NUL, CR, LF, tab…), format (Cf: bidirectional overrides that make `gnp.exe` show as
- * `exe.png`, zero-width characters) and line or paragraph separators (U+2028/2029). The zero-width
- * joiner is a format character too, but emoji such as 👩‍💻 are built with it, so it is allowed.
+ * Emoji sequences (👩‍💻, ❤️, 🏴󠁧󠁢󠁳󠁣󠁴󠁿) are built with characters that are invisible on their own: the
+ * zero-width joiner, variation selectors, tag characters. Inside an emoji they are allowed, so each
+ * whole emoji is set aside before the check below, with the variation selector some keyboards add
+ * to an emoji that needs none (☕ + U+FE0F).
  */
-const INVISIBLE = /(?!\u200d)[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u
+// Built with RegExp: the `v` flag (Unicode sets, for \p{RGI_Emoji}) is in Node 20, but TypeScript
+// accepts it in a literal only when targeting ES2024, whose library types promise more than Node 20 has.
+// eslint-disable-next-line prefer-regex-literals -- see above
+const EMOJI = new RegExp(String.raw`\p{RGI_Emoji}[\uFE0E\uFE0F]?|\p{Emoji}[\uFE0E\uFE0F]`, 'gv')
+
+/**
+ * Control (Cc: NUL, CR, LF, tab…), format (Cf: bidirectional overrides that make `gnp.exe` show as
+ * `exe.png`, zero-width characters), line or paragraph separators (U+2028/2029), and every
+ * character Unicode says renders as nothing (Default_Ignorable_Code_Point: the Hangul fillers
+ * U+3164, U+115F, U+FFA0, the combining grapheme joiner U+034F, variation selectors…).
+ */
+const INVISIBLE = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Default_Ignorable_Code_Point}]/u
+
+/** Characters that show as blank space: white space, and the Braille blank (U+2800) that looks like one. */
+const BLANK = /[\p{White_Space}\u2800]/gu
 
 /** The cart with `rawItem` added, or why it cannot be. Never changes `cart`. */
 export function addToCart (cart: readonly string[], rawItem: string | undefined): CartChange {
   // NFC, so the same name typed two ways (é as one character or as e + accent) is the same item.
   const item = (rawItem ?? '').normalize('NFC').trim()
   if (item === '') return { ok: false, reason: 'Type the name of an item before adding it.' }
-  if (INVISIBLE.test(item)) {
+  const withoutEmoji = item.replace(EMOJI, '🙂')
+  if (INVISIBLE.test(withoutEmoji)) {
     return { ok: false, reason: 'An item name cannot contain line breaks, tabs or invisible control characters.' }
+  }
+  if (withoutEmoji.replace(BLANK, '') === '') {
+    return { ok: false, reason: 'That name has nothing visible in it: type the name of an item.' }
   }
   const length = lengthOf(item)
   if (length > MAX_ITEM_LENGTH) {
     return { ok: false, reason: `An item name can be at most ${MAX_ITEM_LENGTH} characters; that one has ${length}.` }
+  }
+  const bytes = Buffer.byteLength(item)
+  if (bytes > MAX_ITEM_BYTES) {
+    return {
+      ok: false,
+      reason: `That name takes ${bytes} bytes to store, and an item can take at most ${MAX_ITEM_BYTES}: ` +
+        'it has too many accents, marks or emoji parts for its length.'
+    }
   }
   if (cart.length >= MAX_CART_ITEMS) {
     return { ok: false, reason: `Your cart is full: it holds at most ${MAX_CART_ITEMS} items. Clear it to add more.` }

@@ -3,6 +3,7 @@ import t from 'tap'
 import type { Test } from 'tap'
 import { Browser, build as buildCookieApp, cartOf, countOf, flashesOf, flashRolesOf, itemFieldOf, sessionReader } from './helper.js'
 import { eachSessionMode, type ModeContext } from './modes.js'
+import { createClient } from 'redis'
 
 async function browserOnHome (t: Test, build: ModeContext['build']) {
   const browser = new Browser(await build(t))
@@ -10,7 +11,7 @@ async function browserOnHome (t: Test, build: ModeContext['build']) {
   return browser
 }
 
-eachSessionMode(async (t, { build }) => {
+eachSessionMode(async (t, { build, settings }) => {
   t.test('add an item: 303 to /, the message shows once, the item stays', async (t) => {
     const browser = await browserOnHome(t, build)
 
@@ -268,6 +269,39 @@ eachSessionMode(async (t, { build }) => {
     const page = await browser.get('/')
     t.equal(itemFieldOf(page).value, '', 'nothing refilled')
     t.same(flashesOf(page), [])
+  })
+
+  t.test('a stale-looking form with no session cookie at all is a plain 403 and creates no session', async (t) => {
+    const app = await build(t)
+    const redis = settings.REDIS_URL === undefined ? undefined : createClient({ url: settings.REDIS_URL })
+    await redis?.connect()
+    t.teardown(() => redis?.destroy())
+    const keysBefore = await redis?.dbSize()
+    const sameOrigin = { 'sec-fetch-site': 'same-origin', origin: 'http://localhost:80', 'content-type': 'application/x-www-form-urlencoded' }
+    for (let i = 0; i < 5; i++) {
+      const res = await app.inject({ method: 'POST', url: '/cart', headers: sameOrigin, payload: '_csrf=bogus&item=milk' })
+      t.equal(res.statusCode, 403, 'refused, not sent back to a page')
+      t.notOk(res.headers['set-cookie'], 'no session cookie')
+    }
+    if (redis !== undefined) t.equal(await redis.dbSize(), keysBefore, 'no key added in Redis')
+    if (settings.SESSION_STORE === 'memory') {
+      // One eviction-free way to see the memory store's size from outside: a store of one session
+      // keeps a browser's session only if nothing else took the place.
+      const small = await build(t, { SESSION_STORE_MAX: 1 })
+      const browser = new Browser(small)
+      await browser.get('/')
+      await small.inject({ method: 'POST', url: '/cart', headers: sameOrigin, payload: '_csrf=bogus&item=milk' })
+      t.equal(countOf(await browser.get('/')), 2, 'the one session in a store of one survived: the post stored nothing')
+    }
+  })
+
+  t.test('at most 10 messages wait in a session: posts that never follow the 303 drop the oldest', async (t) => {
+    const browser = await browserOnHome(t, build)
+    for (let i = 1; i <= 15; i++) t.equal((await browser.post('/cart', { item: `item ${i}` })).statusCode, 303)
+    const page = await browser.get('/')
+    t.same(flashesOf(page), Array.from({ length: 10 }, (_, i) => `success: Added “item ${i + 6}” to your cart.`), 'the newest ten')
+    t.equal(cartOf(page).length, 15, 'every item was still added')
+    t.same(flashesOf(await browser.get('/')), [], 'and shown once')
   })
 
   t.test('CSRF: 403 answers JSON when asked', async (t) => {

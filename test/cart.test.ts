@@ -1,6 +1,6 @@
 // Unit tests for the cart's rules and the flash queue helpers.
 import t from 'tap'
-import { addToCart, cartFrom, MAX_CART_ITEMS } from '../src/cart.js'
+import { addToCart, cartFrom, MAX_CART_ITEMS, MAX_ITEM_BYTES } from '../src/cart.js'
 import { flashList, pendingFlashCount, withFlash } from '../src/framework/session-modes/index.js'
 
 t.test('addToCart trims, appends and never changes the cart it was given', async (t) => {
@@ -53,5 +53,36 @@ t.test('addToCart counts graphemes, normalises to NFC, refuses invisible and con
     // The label spells the character out: a raw U+2028 in a test name would break the TAP stream itself.
     const label = [...item].map((c) => c >= ' ' && c <= '~' ? c : `U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`).join('')
     t.match(addToCart([], item), { ok: false, reason: /cannot contain line breaks, tabs or invisible control characters/ }, label)
+  }
+})
+
+t.test('an item is capped in bytes too: one grapheme cannot hide kilobytes of combining marks', async (t) => {
+  // b has no precomposed accented form, so NFC leaves every mark: 1 byte + 2 per mark.
+  const zalgo = 'b' + '\u0301'.repeat(3990)
+  t.match(addToCart([], zalgo), { ok: false, reason: /takes 7981 bytes to store, and an item can take at most 640/ })
+  t.match(addToCart([], 'b' + '\u0301'.repeat(319)), { ok: true }, '639 bytes: stored')
+  t.match(addToCart([], 'b' + '\u0301'.repeat(320)), { ok: false, reason: /at most 640/ }, '641 bytes: refused')
+  t.ok(Buffer.byteLength('🇮🇩'.repeat(80)) <= MAX_ITEM_BYTES, 'eighty flags still fit')
+})
+
+t.test('names with nothing visible in them are refused; emoji sequences keep their joiners', async (t) => {
+  const invisible = {
+    'Hangul filler U+3164': '\u3164',
+    'Hangul choseong filler U+115F': '\u115f',
+    'halfwidth Hangul filler U+FFA0': '\uffa0',
+    'combining grapheme joiner U+034F': 'a\u034fb',
+    'zero-width joiners only': '\u200d\u200d\u200d',
+    'a zero-width joiner outside an emoji': 'a\u200db',
+    'a variation selector on a letter': 'a\ufe0f',
+    'soft hyphen U+00AD': 'co\u00adop'
+  }
+  for (const [label, item] of Object.entries(invisible)) {
+    t.match(addToCart([], item), { ok: false, reason: /invisible control characters/ }, label)
+  }
+  for (const item of ['\u2800', ' \u2800 \u3000 ', '\u2800\u2800']) {
+    t.match(addToCart([], item), { ok: false, reason: /nothing visible in it/ }, 'blank: Braille blank and spaces')
+  }
+  for (const item of ['👩‍💻', '❤️', '1️⃣', '👍🏽', '🏴󠁧󠁢󠁳󠁣󠁴󠁿', 'tea ☕️ and 👨‍👩‍👧', '❤️‍🔥']) {
+    t.match(addToCart([], item), { ok: true, item }, `emoji sequence ${[...item].length} code points`)
   }
 })

@@ -5,8 +5,8 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import {
-  cameFromThisOrigin, csrfTokenOf, CsrfTokenRefused, dryRunSession, flashList, formCheckOf, pendingFlashCount,
-  requireSessionPlugin, sessionOf, type FieldState, type Flash, type FlashQueue, type SessionAccess
+  cameFromThisOrigin, csrfTokenOf, CsrfTokenRefused, dryRunSession, flashList, formCheckOf, hasSessionCookie, pendingFlashCount,
+  requireSessionPlugin, sessionOf, withinFlashLimit, type FieldState, type Flash, type FlashQueue, type SessionAccess
 } from '../session-modes/index.js'
 import { wantsJson } from './negotiate.js'
 import type { RouteTable } from './route-table.js'
@@ -80,8 +80,14 @@ export function mountViews (app: FastifyInstance, routes: RouteTable, ViewClass:
   for (const form of forms) {
     /** POST, 303, GET: the flash and the field go through the session to the page the browser is sent to. */
     const sendBack = (request: FastifyRequest, reply: FastifyReply, { flash, field, redirectTo }: FormOutcome) => {
-      if (flash) request.flash(flash.category, flash.message)
-      if (field) sessionOf(request).set('formField', keepable(field))
+      const session = sessionOf(request)
+      if (flash) {
+        request.flash(flash.category, flash.message)
+        const queue = session.get('flash')!
+        const kept = withinFlashLimit(queue)
+        if (kept !== queue) session.set('flash', kept)
+      }
+      if (field) session.set('formField', keepable(field))
       return reply.header('cache-control', 'no-store').redirect(routes.pathFor(redirectTo ?? form.page), 303)
     }
 
@@ -97,8 +103,10 @@ export function mountViews (app: FastifyInstance, routes: RouteTable, ViewClass:
         } catch (error) {
           // A stale token on a post a browser says came from this site's own page is no forgery: a
           // reset in another tab, or the idle timeout. Instead of a dead-end 403, the page comes back
-          // with the form, what was typed in it, and why nothing happened.
-          if (!(error instanceof CsrfTokenRefused) || !cameFromThisOrigin(request) || wantsJson(request)) throw error
+          // with the form, what was typed in it, and why nothing happened. A post with no session
+          // cookie at all has no session to return to (cookies off, or a script): a plain 403, so a
+          // refused form never creates a session.
+          if (!(error instanceof CsrfTokenRefused) || !cameFromThisOrigin(request) || !hasSessionCookie(request) || wantsJson(request)) throw error
           request.log.info({ form: form.routeName }, 'stale form sent back to its page')
           return sendBack(request, reply, staleFormOutcome(form, request.body))
         }

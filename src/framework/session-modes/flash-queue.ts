@@ -5,6 +5,13 @@
  */
 import { FLASH_CATEGORIES, type FlashCategory, type FlashQueue } from './types.js'
 
+/**
+ * At most this many messages wait in a session. A client that posts without following the 303
+ * adds one per post; unbounded, 840 of them made each page of that session parse 3 MB of JSON. The
+ * oldest go first, as Django's cookie storage drops them.
+ */
+export const MAX_PENDING_FLASHES = 10
+
 export interface Flash {
   category: FlashCategory
   message: string
@@ -25,6 +32,25 @@ export function flashList (queue: FlashQueue | undefined): Flash[] {
   return list
 }
 
+/** The queue with `flash` added last, keeping at most MAX_PENDING_FLASHES. */
 export function withFlash (queue: FlashQueue | undefined, { category, message }: Flash): FlashQueue {
-  return { ...queue, [category]: [...(queue?.[category] ?? []), message] }
+  return withinFlashLimit({ ...queue, [category]: [...(queue?.[category] ?? []), message] })
+}
+
+/**
+ * The queue cut to MAX_PENDING_FLASHES, the oldest dropped first. The queue keeps messages by
+ * category, in the order each category first got one, so "oldest" is the front of the first
+ * category still holding messages (exact when one category floods, as a repeated post does).
+ * Returns the queue itself when it is within the limit.
+ */
+export function withinFlashLimit (queue: FlashQueue): FlashQueue {
+  let excess = pendingFlashCount(queue) - MAX_PENDING_FLASHES
+  if (excess <= 0) return queue
+  const kept: FlashQueue = {}
+  for (const [category, messages] of Object.entries(queue)) {
+    const dropped = Math.min(excess, messages.length)
+    excess -= dropped
+    if (dropped < messages.length) kept[category] = messages.slice(dropped)
+  }
+  return kept
 }

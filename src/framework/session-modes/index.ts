@@ -8,7 +8,7 @@
  *   sessionOf(request).get('flash')
  */
 export {
-  default as sessionPlugin, sessionOf, discardSessionChanges, formCheckOf, requireSessionPlugin,
+  default as sessionPlugin, sessionOf, discardSessionChanges, hasSessionCookie, formCheckOf, requireSessionPlugin,
   type FormCheck, type SessionPluginOptions
 } from './session-plugin.js'
 export { cameFromThisOrigin } from './origin-check.js'
@@ -19,5 +19,5 @@ export {
 } from './backend.js'
 export { dryRunSession } from './dry-run.js'
 export { csrfTokenOf, CsrfTokenRefused } from './csrf-token.js'
-export { flashList, pendingFlashCount, withFlash, type Flash } from './flash-queue.js'
+export { flashList, MAX_PENDING_FLASHES, pendingFlashCount, withFlash, withinFlashLimit, type Flash } from './flash-queue.js'
 export type { SessionAccess, SessionData, SessionKey, FlashCategory, FlashQueue, FieldState } from './types.js'

@@ -17,6 +17,7 @@ import fastifyFlash from '@fastify/flash'
 import type { SessionBackend } from './backend.js'
 import { checkCsrfToken } from './csrf-token.js'
 import { refuseCrossOrigin } from './origin-check.js'
+import { SESSION_COOKIE } from './open-backend.js'
 import type { SessionAccess, SessionData, SessionKey } from './types.js'
 
 /** The request's session, made on first use (null until then). */
@@ -38,6 +39,11 @@ export function sessionOf (request: FastifyRequest): SessionAccess {
   const open = withAccess[OPEN]
   if (open === undefined) throw new Error('no session here: register the session plugin in this route\'s context')
   return (withAccess[ACCESS] = open.call(request))
+}
+
+/** Did the request bring a session cookie (valid or not)? A cookieless one has no session to go back to. */
+export function hasSessionCookie (request: FastifyRequest): boolean {
+  return request.cookies[SESSION_COOKIE] !== undefined
 }
 
 /** After a failure: forget what this request changed in its session, if it has one. */
