@@ -96,8 +96,15 @@ export async function buildApp (settings: Settings, options: BuildOptions = {}):
   }))
   registerErrorPages(app, routes, nav)
   // The stylesheet, script and icon: no session, cached by browsers for a day (revalidated with
-  // their ETag after); in development revalidated every time, so an edit shows on reload.
-  await app.register(fastifyStatic, { root: PUBLIC_DIR, prefix: '/static/', maxAge: settings.NODE_ENV === 'development' ? 0 : '1d' })
+  // their ETag after); in development revalidated every time, so an edit shows on reload. One route
+  // per file found at boot (not a wildcard), so a file's path is known and another method on it
+  // answers 405 with Allow like the pages; a file added to public/ is served after a restart.
+  await app.register(fastifyStatic, {
+    root: PUBLIC_DIR,
+    prefix: '/static/',
+    wildcard: false,
+    maxAge: settings.NODE_ENV === 'development' ? 0 : '1d'
+  })
 
   const sessions = await openSessionBackend(sessionModeOptions(settings, options.clock), app.log)
   app.addHook('onClose', () => sessions.close())
@@ -105,6 +112,8 @@ export async function buildApp (settings: Settings, options: BuildOptions = {}):
 
   // Health checks stay outside the pages' context: they never read or write a session.
   app.get('/healthz', async (_request, reply) => {
+    // Always the answer of now: a cache between a checker and the app must not repeat an old one.
+    reply.header('cache-control', 'no-store')
     const health = await sessions.health()
     if (health.ok) return { status: 'ok' }
     return reply.code(503).send({ status: 'unavailable', reason: health.reason })

@@ -31,7 +31,8 @@ export function registerErrorPages (app: FastifyInstance, routes: RouteTable, na
     const path = request.url.split('?', 1)[0]!
     const allowed = methodsByPath.get(path)
     if (allowed !== undefined) {
-      const allow = [...allowed].join(', ')
+      // Sorted, so the header reads the same however a plugin listed them (@fastify/static: HEAD, GET).
+      const allow = [...allowed].sort().join(', ')
       reply.header('allow', allow)
       return sendError(request, reply, 405, `${request.method} is not allowed at ${path}; it answers ${allow}.`)
     }

@@ -1,7 +1,8 @@
 /**
  * Security headers (helmet's defaults, with a Content-Security-Policy the pages satisfy), worked out
  * once at boot and set as a plain object on every response. @fastify/helmet rebuilds the helmet
- * middleware, parsing the CSP directives again, on every request; the headers never change here.
+ * middleware, parsing the CSP directives again, on every request; the headers never change here,
+ * except Strict-Transport-Security, which is added only to responses that go out over https.
  * @see https://helmetjs.github.io/
  */
 import type { FastifyInstance } from 'fastify'
@@ -14,6 +15,11 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
  * the XSS auditor) are left out: they cost bytes on every response and protect nothing today.
  */
 export const HELMET_OPTIONS: HelmetOptions = {
+  // Not helmet's `no-referrer`: with it a browser sends `Origin: null` on this site's own forms,
+  // and over plain http to a host that is not localhost (no Sec-Fetch-Site there) the cross-origin
+  // check must refuse them. `same-origin` keeps the real Origin on our own posts and sends other
+  // sites no referrer at all (Django's default, for the same reason). See docs/security.md.
+  referrerPolicy: { policy: 'same-origin' },
   xDownloadOptions: false,
   xPermittedCrossDomainPolicies: false,
   xXssProtection: false,
@@ -44,9 +50,12 @@ export function securityHeaders (options: HelmetOptions = HELMET_OPTIONS): Recor
 }
 
 export function addSecurityHeaders (app: FastifyInstance, options?: HelmetOptions): void {
-  const headers = securityHeaders(options)
-  app.addHook('onRequest', (_request, reply, done) => {
+  // HSTS means something only over https (browsers ignore it on http), so it goes out only there:
+  // https as Fastify sees it, which believes X-Forwarded-Proto only from a trusted proxy.
+  const { 'strict-transport-security': hsts, ...headers } = securityHeaders(options)
+  app.addHook('onRequest', (request, reply, done) => {
     reply.headers(headers)
+    if (hsts !== undefined && request.protocol === 'https') reply.header('strict-transport-security', hsts)
     done()
   })
 }

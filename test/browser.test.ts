@@ -2,11 +2,13 @@
 // what a person sees, clicks and types, an accessibility check, and the counter across a restart.
 import t from 'tap'
 import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs'
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { createRequire } from 'node:module'
 import { join } from 'node:path'
 import { ROOT } from '../scripts/lib.js'
 import type { FastifyInstance } from 'fastify'
-import { chromium, type Browser, type Page } from 'playwright-core'
+import { chromium, type Browser, type Page, type Response } from 'playwright-core'
 import { buildApp } from '../src/app.js'
 import { testSettings } from './helper.js'
 
@@ -28,6 +30,23 @@ async function serve (port = 0): Promise<{ app: FastifyInstance, url: string }> 
   const app = await buildApp(testSettings())
   const url = await app.listen({ host: '127.0.0.1', port })
   return { app, url }
+}
+
+/**
+ * Another site: `/` posts a form to `target` with the token it was given (as if it had leaked),
+ * under the browser's default referrer policy; `/no-referrer` the same with `Referrer-Policy: no-referrer`.
+ */
+async function serveForger (target: string, token: string): Promise<{ server: Server, origin: string }> {
+  const server = createServer((request, response) => {
+    const page = `<!doctype html><html lang="en"><title>Win a prize</title>
+      <form method="post" action="${target}"><input type="hidden" name="_csrf" value="${token}">
+      <input type="hidden" name="item" value="forged"><button>Claim</button></form></html>`
+    response.setHeader('content-type', 'text/html; charset=utf-8')
+    if (request.url === '/no-referrer') response.setHeader('referrer-policy', 'no-referrer')
+    response.end(page)
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  return { server, origin: `http://evil.test:${(server.address() as AddressInfo).port}` }
 }
 
 async function countOn (page: Page): Promise<number> {
@@ -296,4 +315,56 @@ t.test('a person browsing: counter, cart, errors at the field, flashes, reset, a
   const unexpected = consoleErrors.filter((error) => !error.endsWith('/nope)'))
   t.same(unexpected, [], 'no other console errors on any page (the favicon included)')
   t.equal(consoleErrors.length - unexpected.length, 1, 'the 404 itself was seen (so errors are being watched)')
+})
+
+t.test('under a host name over plain http (no Sec-Fetch-Site): our own form goes through, another site\'s is refused', { skip, timeout: 120_000 }, async (t) => {
+  const server = await serve()
+  t.teardown(() => server.app.close())
+  const app = `http://app.test:${new URL(server.url).port}`
+  const browser: Browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    // Both names reach this machine, so the browser treats them as two sites on plain http.
+    args: [...CHROMIUM_ARGS, '--host-resolver-rules=MAP app.test 127.0.0.1, MAP evil.test 127.0.0.1']
+  })
+  t.teardown(() => browser.close())
+  const page = await browser.newPage()
+  /** Does `action` and waits for the answer to the form it posts to the app's /cart, then for the page after it. */
+  const postToCart = async (action: () => Promise<void>): Promise<Response> => {
+    const [response] = await Promise.all([
+      page.waitForResponse((r) => r.request().method() === 'POST' && r.url() === `${app}/cart`, { timeout: 30_000 }),
+      page.waitForEvent('load', { timeout: 30_000 }),
+      action()
+    ])
+    return response
+  }
+
+  await page.goto(`${app}/`)
+  t.equal(await page.locator('h1').textContent(), 'Hi Home View')
+  await page.getByLabel('Item').fill('apple')
+  const own = await postToCart(() => page.keyboard.press('Enter'))
+  const ownHeaders = await own.request().allHeaders()
+  t.equal(ownHeaders['sec-fetch-site'], undefined, 'not a secure context: the browser sends no Sec-Fetch-Site')
+  t.equal(ownHeaders.origin, app, 'the referrer policy keeps the real Origin on our own form (not "null")')
+  t.equal(own.status(), 303, 'our own form goes through')
+  t.equal(page.url(), `${app}/`)
+  t.same(await page.locator('.cart-items li').allTextContents(), ['apple'], 'the item is in the cart')
+
+  // The token leaks to another site (the worst case): the origin check still refuses its form.
+  const token = (await page.locator('form.add-item input[name="_csrf"]').getAttribute('value'))!
+  const forger = await serveForger(`${app}/cart`, token)
+  t.teardown(() => new Promise<void>((resolve) => {
+    forger.server.closeAllConnections()
+    forger.server.close(() => resolve())
+  }))
+  for (const [path, origin] of [['/', forger.origin], ['/no-referrer', 'null']]) {
+    await page.goto(forger.origin + path)
+    const forged = await postToCart(() => page.getByRole('button', { name: 'Claim' }).click())
+    t.equal((await forged.request().allHeaders()).origin, origin, `evil.test${path}: Origin ${origin}`)
+    t.equal(forged.status(), 403, `evil.test${path}: refused`)
+    t.match(await page.locator('main').textContent(), 'This form was sent from another site, so nothing was changed.',
+      `evil.test${path}: refused by the origin check, not only for a missing session cookie`)
+  }
+
+  await page.goto(`${app}/`)
+  t.same(await page.locator('.cart-items li').allTextContents(), ['apple'], 'the cart is unchanged')
 })

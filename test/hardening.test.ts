@@ -173,9 +173,33 @@ t.test('security headers on pages: CSP, no sniffing, no framing; no-store and Va
   t.equal(res.headers['content-security-policy'], "default-src 'none';style-src 'self';script-src 'self';img-src 'self';form-action 'self';frame-ancestors 'none';base-uri 'none'")
   t.equal(res.headers['x-content-type-options'], 'nosniff')
   t.equal(res.headers['x-frame-options'], 'SAMEORIGIN')
-  t.equal(res.headers['referrer-policy'], 'no-referrer')
+  t.equal(res.headers['referrer-policy'], 'same-origin', 'the real Origin on our own forms, no referrer to other sites')
   t.equal(res.headers['cache-control'], 'no-store')
   t.match(res.headers.vary, /Cookie/)
+})
+
+t.test('Strict-Transport-Security only over https: absent on http, present behind a trusted proxy that says https', async (t) => {
+  const overHttps = { 'x-forwarded-proto': 'https' }
+  const direct = await buildCookieApp(t)
+  for (const url of ['/', '/healthz', '/static/app.css', '/nowhere']) {
+    t.notOk((await direct.inject(url)).headers['strict-transport-security'], `http ${url}: no HSTS`)
+  }
+  t.notOk((await direct.inject({ url: '/', headers: overHttps })).headers['strict-transport-security'],
+    'X-Forwarded-Proto from a proxy that is not trusted is not https')
+
+  const proxied = await buildCookieApp(t, { TRUST_PROXY: 1 })
+  for (const url of ['/', '/healthz', '/static/app.css', '/nowhere']) {
+    t.equal((await proxied.inject({ url, headers: overHttps })).headers['strict-transport-security'], 'max-age=31536000; includeSubDomains', `https ${url}: HSTS`)
+  }
+  const plain = await proxied.inject({ url: '/', headers: { 'x-forwarded-proto': 'http' } })
+  t.notOk(plain.headers['strict-transport-security'], 'the same proxy saying http: no HSTS')
+  t.equal(plain.headers['referrer-policy'], 'same-origin', 'the other headers on both')
+})
+
+t.test('/healthz is never cached: Cache-Control: no-store', async (t) => {
+  const res = await (await buildCookieApp(t)).inject('/healthz')
+  t.equal(res.statusCode, 200)
+  t.equal(res.headers['cache-control'], 'no-store')
 })
 
 t.test('closing the app lets a request in flight finish', async (t) => {

@@ -1,5 +1,5 @@
-// The HTTP edge: request timeouts, 405 with Allow, cross-origin form refusal, clean item names,
-// trusted proxies, and views that cannot be mounted without the session plugin.
+// The HTTP edge: request timeouts, 405 with Allow (pages and static files), cross-origin form
+// refusal, clean item names, trusted proxies, and views that cannot be mounted without the session plugin.
 import t from 'tap'
 import Fastify, { type FastifyInstance } from 'fastify'
 import { once } from 'node:events'
@@ -59,6 +59,26 @@ t.test('a path that exists with another method answers 405 with Allow, as HTML o
   }
   t.equal((await app.inject('/cart?x=1')).statusCode, 405, 'the query string does not hide the path')
   t.equal((await app.inject({ method: 'PUT', url: '/nowhere' })).statusCode, 404, 'an unknown path is still 404')
+})
+
+t.test('a static file answers other methods with 405 and Allow: GET, HEAD; an unknown one stays 404', async (t) => {
+  const app = await build(t)
+  for (const method of ['POST', 'PUT', 'DELETE'] as const) {
+    const html = await app.inject({ method, url: '/static/app.css' })
+    t.equal(html.statusCode, 405, `${method} /static/app.css`)
+    t.equal(html.headers.allow, 'GET, HEAD', `${method}: Allow`)
+    t.match(html.body, `${method} is not allowed at /static/app.css; it answers GET, HEAD.`)
+    const json = await app.inject({ method, url: '/static/app.css', headers: { accept: 'application/json' } })
+    t.match(json.json(), { statusCode: 405, error: 'Method Not Allowed' }, `${method}: JSON when asked`)
+  }
+  t.equal((await app.inject({ method: 'POST', url: '/static/app.css?v=2' })).headers.allow, 'GET, HEAD', 'the query string does not hide the path')
+  t.equal((await app.inject('/static/app.css')).statusCode, 200, 'GET still serves it')
+  t.equal((await app.inject({ method: 'HEAD', url: '/static/app.css' })).statusCode, 200, 'and HEAD')
+  for (const [method, url] of [['GET', '/static/nope.css'], ['POST', '/static/nope.css'], ['GET', '/static/'], ['GET', '/static/../package.json']] as const) {
+    const res = await app.inject({ method, url })
+    t.equal(res.statusCode, 404, `${method} ${url}: 404`)
+    t.notOk(res.headers.allow, `${method} ${url}: no Allow`)
+  }
 })
 
 t.test('cross-origin form posts are refused before the token, from the browser\'s own headers', async (t) => {
