@@ -68,8 +68,19 @@ const STORE_TEXT: Record<SessionMode, string> = {
   redis: 'Redis, shared by every server process'
 }
 
+/**
+ * What "Start a new session" does to the old one, truly in each mode: a store deletes it; a cookie
+ * session cannot be revoked, so a copy of the old cookie still works until it expires.
+ */
+const RESET_TEXT: Record<SessionMode, string> = {
+  cookie: 'Your browser gets a new, empty session cookie. The server keeps nothing to delete, so a copy of the old cookie, if one was saved somewhere, would still work until it expires.',
+  memory: 'The old session is deleted on the server: its cookie leads nowhere after this, and it cannot be brought back.',
+  redis: 'The old session is deleted on the server: its cookie leads nowhere after this, and it cannot be brought back.'
+}
+
 export interface AboutPanel {
   storeText: string
+  resetText: string
   idleText: string
   cookieBytes: number
   expiresAt: string | null
@@ -83,6 +94,7 @@ export interface AboutPanel {
 export function aboutPanelFor (store: SessionMode, idleTimeoutSeconds: number): (request: FastifyRequest) => AboutPanel {
   const minutes = idleTimeoutSeconds / 60
   const storeText = STORE_TEXT[store]
+  const resetText = RESET_TEXT[store]
   const idleText = Number.isInteger(minutes) ? `${minutes} minute${minutes === 1 ? '' : 's'}` : `${idleTimeoutSeconds} seconds`
   let cached = { touchedAt: NaN, expiresAt: '', expiresText: '' }
 
@@ -95,6 +107,7 @@ export function aboutPanelFor (store: SessionMode, idleTimeoutSeconds: number): 
     const known = typeof touchedAt === 'number'
     return {
       storeText,
+      resetText,
       idleText,
       cookieBytes: sessionCookieBytes(request.headers.cookie),
       expiresAt: known ? cached.expiresAt : null,

@@ -43,6 +43,6 @@ export class CartViews {
   @formView({ routeName: 'session_reset', page: 'home' })
   async resetSession (): Promise<FormOutcome> {
     await this.#request.session.reset()
-    return { flash: { category: 'info', message: 'You are in a new session: the old one, its counter and its cart are gone.' } }
+    return { flash: { category: 'info', message: 'You are in a new session, with a new count and an empty cart.' } }
   }
 }

@@ -13,6 +13,11 @@ export interface SessionModeOptions {
   idleTimeout: number
   /** Seconds from a session's first write, however active it is; 0 or absent: no limit. */
   maxAge?: number
+  /**
+   * Store modes: the most one session may take in the store, as JSON in UTF-8 bytes (default 4096,
+   * what a cookie session gets from browsers). A change that would make it larger is not saved.
+   */
+  maxSessionBytes?: number
   /** Memory mode: at most this many sessions. */
   memory?: { max: number }
   /**

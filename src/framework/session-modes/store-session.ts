@@ -11,6 +11,35 @@ import { deriveSigningKeys } from './keys.js'
 import { dropStoreSession, storeDataOf, storeSessionOf } from './plugin-sessions.js'
 import type { SessionAccess, SessionData, SessionKey } from './types.js'
 import type { FreshIds } from './fresh-ids.js'
+import { withFlash } from './flash-queue.js'
+
+/** A session's largest size in the store by default: the 4 KB a cookie session gets from browsers. */
+export const DEFAULT_MAX_SESSION_BYTES = 4096
+
+export function tooLargeForStoreMessage (limit: number): string {
+  return `That change was not saved: it would have made your session larger than this site keeps for one (${limit} bytes).`
+}
+
+/** The session as the store will write it (JSON), in UTF-8 bytes. */
+function storedSize (request: FastifyRequest): number {
+  return Buffer.byteLength(JSON.stringify(storeSessionOf(request)))
+}
+
+/**
+ * The request's session data as it was loaded, taken just before its first write (null until
+ * then): what an oversized change goes back to. Taken then, not read back from the store, because
+ * a form's id rotation has already replaced the stored copy by the time the change is judged.
+ */
+const BEFORE_WRITES = Symbol('store-session.before-writes')
+type WithSnapshot = FastifyRequest & { [BEFORE_WRITES]: string | null }
+
+/** The session's data, back to what it was before this request's first write. */
+function restoreBeforeWrites (request: FastifyRequest): void {
+  const before = (request as WithSnapshot)[BEFORE_WRITES]
+  const data = storeDataOf(request) as Record<string, unknown>
+  for (const key of Object.keys(data)) if (key !== 'cookie') delete data[key]
+  if (before !== null) Object.assign(data, JSON.parse(before))
+}
 
 export interface StoreBackendParts {
   description: string
@@ -28,6 +57,7 @@ export function storeSessionBackend (
 ): SessionBackend {
   // Newest key first: it signs; older ones still verify.
   const signer = new Signer(deriveSigningKeys(options.secrets))
+  const maxBytes = options.maxSessionBytes ?? DEFAULT_MAX_SESSION_BYTES
 
   return {
     ...commonParts(options),
@@ -44,6 +74,21 @@ export function storeSessionBackend (
         if (!presented || !session?.sessionId || presented === session.encryptedSessionId || session.isModified() ||
           signer.unsign(presented).value !== session.sessionId) return done(null, payload)
         session.save((err?: unknown) => err ? done(err as Error) : done(null, payload))
+      })
+      // Every session has a budget in the store, as the cookie has in the browser: a change that
+      // would make it larger is not saved. The session goes back to what it was before this
+      // request wrote to it (nothing is lost), with a message saying why.
+      app.decorateRequest(BEFORE_WRITES, null)
+      app.addHook('onSend', (request, _reply, payload, done) => {
+        if (!storeSessionOf(request) || (request as WithSnapshot)[BEFORE_WRITES] === null) return done(null, payload)
+        const bytes = storedSize(request)
+        if (bytes > maxBytes) {
+          restoreBeforeWrites(request)
+          const kept = storeDataOf(request)
+          kept.flash = withFlash(kept.flash, { category: 'error', message: tooLargeForStoreMessage(maxBytes) })
+          request.log.warn({ sessionBytes: bytes, limit: maxBytes }, 'session too large for the store; change not saved')
+        }
+        done(null, payload)
       })
       // @fastify/session resolves `secure: 'auto'` once, when a session is made, and keeps it with the
       // session: one begun over http would never get Secure over https, and one begun over https
@@ -78,16 +123,18 @@ export function storeSessionBackend (
         done()
       })
     },
-    access: (request) => new StoreSessionAccess(request)
+    access: (request) => new StoreSessionAccess(request, maxBytes)
   }
 }
 
 /** @fastify/session's session, as views reach it in every mode. */
 class StoreSessionAccess implements SessionAccess {
   readonly #request: FastifyRequest
+  readonly #maxBytes: number
 
-  constructor (request: FastifyRequest) {
+  constructor (request: FastifyRequest, maxBytes: number) {
     this.#request = request
+    this.#maxBytes = maxBytes
   }
 
   // Each method reads request.session anew: reset() replaces it with a new session object.
@@ -96,12 +143,19 @@ class StoreSessionAccess implements SessionAccess {
   }
 
   set<K extends SessionKey> (key: K, value: SessionData[K] | undefined): void {
-    storeDataOf(this.#request)[key] = value
+    const request = this.#request as WithSnapshot
+    const data = storeDataOf(request)
+    if (request[BEFORE_WRITES] === null) {
+      const { cookie: _cookie, ...before } = data as Record<string, unknown>
+      request[BEFORE_WRITES] = JSON.stringify(before)
+    }
+    data[key] = value
   }
 
-  /** Destroys the old entry in the store and issues a new id. */
-  reset (): Promise<void> {
-    return storeSessionOf(this.#request)!.regenerate()
+  /** Destroys the old entry in the store and issues a new id; what comes after starts from empty. */
+  async reset (): Promise<void> {
+    await storeSessionOf(this.#request)!.regenerate()
+    ;(this.#request as WithSnapshot)[BEFORE_WRITES] = '{}'
   }
 
   /**
@@ -112,8 +166,13 @@ class StoreSessionAccess implements SessionAccess {
     dropStoreSession(this.#request)
   }
 
-  /** Every data key is kept; the new id is stored at once and the old one destroyed. */
+  /**
+   * Every data key is kept; the new id is stored at once and the old one destroyed. A session over
+   * its budget keeps its id: the change will not be saved (the onSend hook above), so nothing
+   * changed, and a rotation would store the oversized data under the new id.
+   */
   async rotateId (): Promise<void> {
+    if (storedSize(this.#request) > this.#maxBytes) return
     const session = storeSessionOf(this.#request)!
     await session.regenerate(Object.keys(session).filter((key) => key !== 'cookie'))
   }

@@ -8,7 +8,7 @@ import { SessionStoreUnreachable } from '../../../src/framework/session-modes/in
 import { BoundedMemoryStore } from '../../../src/framework/session-modes/memory-store.js'
 import { FreshIds } from '../../../src/framework/session-modes/fresh-ids.js'
 import { redactUrl } from '../../../src/framework/session-modes/redis-store.js'
-import { Browser, build, cartOf, countOf, logCapture, OTHER_SECRET, SECRET, TestClock, testSettings } from '../../helper.js'
+import { Browser, build, cartOf, countOf, flashesOf, logCapture, OTHER_SECRET, SECRET, TestClock, testSettings } from '../../helper.js'
 import { hasRedisServer, REDIS_MISSING, startRedis, type RedisServer } from '../../redis-server.js'
 
 const noRedis = hasRedisServer() ? false : REDIS_MISSING
@@ -368,3 +368,45 @@ t.test('redis: with maxmemory and allkeys-lfu (the README\'s configuration), one
   }
   t.equal(intact, returning.length, `${intact} of ${returning.length} returning sessions intact`)
 })
+
+for (const mode of ['memory', 'redis'] as const) {
+  t.test(`${mode}: a session has a budget in the store (4096 bytes): a change past it is not saved, nothing is lost, the user is told`, { skip: mode === 'redis' ? noRedis : false }, async (t) => {
+    const redis = mode === 'redis' ? await startRedis(t) : undefined
+    const client = redis && await redisClient(t, redis)
+    const logs = logCapture()
+    const app = await buildApp(testSettings({ SESSION_STORE: mode, ...(redis ? { REDIS_URL: redis.url } : {}), LOG_LEVEL: 'warn' }),
+      { fastify: { logger: { level: 'warn', stream: logs.stream } } })
+    t.teardown(() => app.close())
+    const browser = new Browser(app)
+    await browser.get('/')
+
+    // 75 four-byte characters: about 300 bytes of JSON each, within the item's own limits.
+    const item = (n: number) => `${n} ${'🍎'.repeat(75)}`
+    let accepted = 0
+    let refusal
+    for (let n = 1; n <= 20 && refusal === undefined; n++) {
+      t.equal((await browser.post('/cart', { item: item(n) })).statusCode, 303)
+      const page = await browser.get('/')
+      const flashes = flashesOf(page)
+      if (flashes.some((f) => f.startsWith('error:'))) refusal = { page, flashes }
+      else accepted = n
+      for (const key of await client?.keys(`${testSettings().REDIS_PREFIX}*`) ?? []) {
+        const bytes = await client!.strLen(key)
+        t.ok(bytes <= 4096, `STRLEN ${bytes} bytes`)
+      }
+    }
+    t.ok(refusal, 'the budget refused a change before the cart was full')
+    t.ok(accepted >= 4, `the cart kept ${accepted} items first`)
+    t.same(refusal?.flashes, ['error: That change was not saved: it would have made your session larger than this site keeps for one (4096 bytes).'])
+    t.same(cartOf(refusal!.page), Array.from({ length: accepted }, (_, i) => item(i + 1)), 'the previous cart is intact')
+    t.equal(countOf(refusal!.page), accepted + 2, 'and so is the counter')
+    const warning = logs.lines().find((line) => line.msg === 'session too large for the store; change not saved')
+    t.ok((warning?.sessionBytes as number) > 4096, `the size is logged (${String(warning?.sessionBytes)} bytes)`)
+
+    const after = await browser.get('/')
+    t.same(flashesOf(after), [], 'the message is shown once')
+    t.equal(cartOf(after).length, accepted, 'and the session goes on')
+    t.equal((await browser.post('/cart/clear')).statusCode, 303, 'a change that fits is saved again')
+    t.same(cartOf(await browser.get('/')), [])
+  })
+}
