@@ -41,6 +41,7 @@ export function sessionModeOptions (settings: Settings, clock?: () => number): S
     secrets: parseSecrets(settings.SESSION_SECRET),
     idleTimeout: settings.SESSION_TIMEOUT,
     maxAge: settings.SESSION_MAX_AGE,
+    maxSessionBytes: settings.SESSION_MAX_BYTES,
     memory: { max: settings.SESSION_STORE_MAX },
     redis: { url: settings.REDIS_URL, prefix: settings.REDIS_PREFIX, connectWait: settings.REDIS_CONNECT_WAIT, commandTimeout: settings.REDIS_COMMAND_TIMEOUT },
     clock

@@ -7,45 +7,63 @@
 import envSchema from 'env-schema'
 import type { FromSchema } from 'json-schema-to-ts'
 import { SESSION_MODES } from './framework/session-modes/index.js'
-import { isIP } from 'node:net'
 import { readOrCreateDevSecret, DEV_SECRET_FILE } from './dev-secret.js'
+import { checkRedisUrl, ConfigError, MAX_TRUST_PROXY_HOPS, MIN_SECRET_LENGTH, parseSecrets, parseTrustedOrigins, parseTrustProxy } from './setting-parsers.js'
 
-export const MIN_SECRET_LENGTH = 32
+export {
+  checkRedisUrl, ConfigError, MAX_REDIS_DATABASE, MAX_TRUST_PROXY_HOPS, MIN_SECRET_LENGTH, parseSecrets, parseTrustedOrigins, parseTrustProxy
+} from './setting-parsers.js'
+
 export const MIN_DISTINCT_SECRET_CHARACTERS = 10
+
+/**
+ * Maxima: each keeps what a number becomes safe (a Node timer holds at most 2^31-1 ms, about 24.8
+ * days; a date at most 8.64e15 ms; the memory store allocates its slots at start) while staying far
+ * above any real use. `description` is the unit, named in the message when a bound is crossed.
+ */
+export const ONE_YEAR = 365 * 24 * 60 * 60
 
 /** Every setting, by the name of its environment variable; `.env.example` explains each one. */
 export const settingsSchema = {
   type: 'object',
   properties: {
+    /** Never empty: an empty host would listen on every interface (checked below, with the fix). */
     HOST: { type: 'string', default: '127.0.0.1' },
     PORT: { type: 'integer', minimum: 0, maximum: 65535, default: 6543 },
     NODE_ENV: { type: 'string', enum: ['development', 'production', 'test'], default: 'development' },
     LOG_LEVEL: { type: 'string', enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info' },
     /** `new,old,older`: the first encrypts, all decrypt. Made on first start outside production. */
     SESSION_SECRET: { type: 'string', default: '' },
-    /** Idle timeout in seconds: a session not written for this long starts afresh. */
-    SESSION_TIMEOUT: { type: 'integer', minimum: 1, default: 1200 },
-    /** Absolute lifetime in seconds from the session's first write, however active; 0: none. */
-    SESSION_MAX_AGE: { type: 'integer', minimum: 0, default: 0 },
+    /** Idle timeout: a session not written for this long starts afresh. A year keeps every expiry date valid. */
+    SESSION_TIMEOUT: { type: 'integer', minimum: 1, maximum: ONE_YEAR, default: 1200, description: 'seconds' },
+    /** Absolute lifetime from the session's first write, however active; 0: none. */
+    SESSION_MAX_AGE: { type: 'integer', minimum: 0, maximum: ONE_YEAR, default: 0, description: 'seconds' },
     /**
      * Which proxies' X-Forwarded-* headers to believe: false, true (every hop), a hop count (the
      * recommended form: how many proxies stand in front) or a comma list of addresses/CIDRs.
+     * A count over the maximum falls through to the string branch; parseTrustProxy refuses it.
      */
-    TRUST_PROXY: { anyOf: [{ type: 'boolean' }, { type: 'integer', minimum: 0 }, { type: 'string' }], default: false },
-    /** Seconds a request has to arrive whole (headers and body); a slower client is cut off with 408. */
-    REQUEST_TIMEOUT: { type: 'integer', minimum: 1, default: 30 },
+    TRUST_PROXY: { anyOf: [{ type: 'boolean' }, { type: 'integer', minimum: 0, maximum: MAX_TRUST_PROXY_HOPS }, { type: 'string' }], default: false },
+    /** Time a request has to arrive whole (headers and body); a slower client is cut off with 408. Becomes a socket timer in ms. */
+    REQUEST_TIMEOUT: { type: 'integer', minimum: 1, maximum: 3600, default: 30, description: 'seconds' },
     /** Comma list of other origins (scheme://host:port) whose pages may post the forms. */
     TRUSTED_ORIGINS: { type: 'string', default: '' },
     /** Where session data lives: in the encrypted cookie, in this process's memory, or in Redis. */
     SESSION_STORE: { type: 'string', enum: SESSION_MODES, default: 'cookie' },
-    /** Memory mode: at most this many sessions; the least recently used go first. */
-    SESSION_STORE_MAX: { type: 'integer', minimum: 1, default: 10000 },
-    REDIS_URL: { type: 'string', pattern: '^rediss?://', default: 'redis://127.0.0.1:6379' },
+    /** Memory mode: at most this many sessions; the least recently used go first. Slots are allocated at start (about 33 MB per million). */
+    SESSION_STORE_MAX: { type: 'integer', minimum: 1, maximum: 1_000_000, default: 10000, description: 'sessions' },
+    /**
+     * Memory and Redis modes: the most one session may take in the store (its JSON, in UTF-8
+     * bytes); a change that would make it larger is not saved. 4096, as browsers give a cookie.
+     */
+    SESSION_MAX_BYTES: { type: 'integer', minimum: 1024, maximum: 1_048_576, default: 4096, description: 'bytes' },
+    /** redis:// or rediss://, a host, a port, a database index: checked whole by checkRedisUrl. */
+    REDIS_URL: { type: 'string', default: 'redis://127.0.0.1:6379' },
     REDIS_PREFIX: { type: 'string', default: 'sessions-tutorial:' },
-    /** Seconds to keep trying to reach Redis at startup; 0 fails at once with a clear message. */
-    REDIS_CONNECT_WAIT: { type: 'number', minimum: 0, default: 0 },
-    /** Milliseconds one Redis command may take; a slower (or frozen) Redis answers 503 instead of hanging. */
-    REDIS_COMMAND_TIMEOUT: { type: 'integer', minimum: 1, default: 1000 }
+    /** How long to keep trying to reach Redis at startup; 0 fails at once with a clear message. A timer in ms. */
+    REDIS_CONNECT_WAIT: { type: 'number', minimum: 0, maximum: 3600, default: 0, description: 'seconds' },
+    /** How long one Redis command may take; a slower (or frozen) Redis answers 503 instead of hanging. A timer. */
+    REDIS_COMMAND_TIMEOUT: { type: 'integer', minimum: 1, maximum: 60_000, default: 1000, description: 'milliseconds' }
   },
   additionalProperties: false
 } as const
@@ -55,11 +73,6 @@ export type Settings = FromSchema<typeof settingsSchema>
 
 /** Where SESSION_SECRET came from; the development file is named when this start created it. */
 export type SecretSource = 'environment' | 'development file' | { createdIn: string }
-
-/** A setting is wrong: the message names the variable and the fix, printed as is. */
-export class ConfigError extends Error {
-  override name = 'ConfigError'
-}
 
 export interface LoadOptions {
   /** Variables to read; defaults to `process.env`. */
@@ -73,19 +86,15 @@ export interface LoadOptions {
 /** The settings, with SESSION_SECRET always set, and where the secret came from. */
 export function loadSettings (options: LoadOptions = {}): { settings: Settings, secretSource: SecretSource } {
   const { env = process.env, dotenv = true, devSecretFile = DEV_SECRET_FILE } = options
-  let settings: Settings
-  try {
-    settings = envSchema<Settings>({ schema: structuredClone(settingsSchema), data: { ...env }, env: false, dotenv })
-  } catch (err) {
-    throw new ConfigError(`invalid settings: ${(err as Error).message}`)
-  }
+  const settings = validate({ ...env }, dotenv)
 
   // Each of these stops the start here, with its one-line message, rather than deep inside the app.
+  if (settings.HOST.trim() === '') {
+    throw new ConfigError('HOST is set but empty, which would listen on every interface: set HOST=127.0.0.1 (this machine only, the default), or HOST=0.0.0.0 to listen on every interface on purpose')
+  }
   parseTrustProxy(settings.TRUST_PROXY)
   parseTrustedOrigins(settings.TRUSTED_ORIGINS)
-  if (!URL.canParse(settings.REDIS_URL)) {
-    throw new ConfigError('REDIS_URL is not a valid URL: set it like redis://user:password@host:6379/0 (spaces and other special characters in a password must be percent-encoded)')
-  }
+  checkRedisUrl(settings.REDIS_URL)
 
   const secret = settings.SESSION_SECRET.trim()
   if (secret) {
@@ -101,6 +110,40 @@ export function loadSettings (options: LoadOptions = {}): { settings: Settings, 
   }
   const { secret: made, created } = devSecret(devSecretFile)
   return { settings: { ...settings, SESSION_SECRET: made }, secretSource: created ? { createdIn: devSecretFile } : 'development file' }
+}
+
+/** An error as ajv reports it (env-schema passes them on as `err.errors`). */
+interface SchemaError { instancePath: string, keyword: string, message?: string, params: { allowedValues?: unknown[] } }
+
+/** The variables, validated by the schema; every problem named on one line. */
+function validate (data: Record<string, unknown>, dotenv: boolean): Settings {
+  let settings: Settings
+  try {
+    settings = envSchema<Settings>({ schema: structuredClone(settingsSchema), data, env: false, dotenv })
+  } catch (err) {
+    const errors = (err as { errors?: SchemaError[] }).errors
+    throw new ConfigError(`invalid settings: ${errors ? describe(errors) : (err as Error).message}`)
+  }
+  // Ajv coerces "Infinity" (or 1e400) to Infinity, then checks minimum and maximum on finite numbers only.
+  const infinite = Object.entries(settingsSchema.properties).flatMap(([name, property]): SchemaError[] => {
+    const value: unknown = settings[name as keyof Settings]
+    if (!('maximum' in property) || typeof value !== 'number' || Number.isFinite(value)) return []
+    return [value > 0
+      ? { instancePath: `/${name}`, keyword: 'maximum', message: `must be <= ${property.maximum}`, params: {} }
+      : { instancePath: `/${name}`, keyword: 'minimum', message: `must be >= ${property.minimum}`, params: {} }]
+  })
+  if (infinite.length > 0) throw new ConfigError(`invalid settings: ${describe(infinite)}`)
+  return settings
+}
+
+/** `NAME must be …`, with the unit of a bound (the property's `description`), joined by semicolons. */
+function describe (errors: SchemaError[]): string {
+  return errors.map(({ instancePath, keyword, message, params }) => {
+    const name = instancePath.slice(1) as keyof typeof settingsSchema.properties
+    if (keyword === 'enum') return `${name} must be one of ${params.allowedValues?.join(', ')}`
+    const unit = (settingsSchema.properties[name] as { description?: string } | undefined)?.description
+    return `${name} ${message}${unit && (keyword === 'maximum' || keyword === 'minimum') ? ` ${unit}` : ''}`
+  }).join('; ')
 }
 
 function devSecret (file: string): { secret: string, created: boolean } {
@@ -126,47 +169,4 @@ function refuseWeakSecret (secret: string, index: number, secrets: string[]): vo
       `${MIN_DISTINCT_SECRET_CHARACTERS}; use a random one, e.g. SESSION_SECRET=$(openssl rand -base64 48)`
     )
   }
-}
-
-/** TRUST_PROXY as Fastify takes it: a boolean, a hop count (as Fastify's own hop test), or addresses. */
-export function parseTrustProxy (value: Settings['TRUST_PROXY']): boolean | string[] | ((address: string, hop: number) => boolean) {
-  if (typeof value === 'boolean') return value
-  if (typeof value === 'number') return (_address, hop) => hop < value
-  const entries = value.split(',').map((s) => s.trim()).filter((s) => s !== '')
-  const bad = entries.find((entry) => {
-    const [address = '', bits, ...rest] = entry.split('/')
-    return isIP(address) === 0 || rest.length > 0 || (bits !== undefined && !/^\d{1,3}$/.test(bits))
-  })
-  if (entries.length === 0 || bad !== undefined) {
-    throw new ConfigError(
-      `TRUST_PROXY ${bad === undefined ? 'is empty' : `has "${bad}", which is not an address or CIDR range`}: ` +
-      'use false, true, a hop count (recommended: the number of proxies in front, e.g. TRUST_PROXY=1) or addresses like 10.0.0.1,10.0.0.0/8'
-    )
-  }
-  return entries
-}
-
-/** TRUSTED_ORIGINS as a list of origins (`scheme://host[:port]`, nothing after). */
-export function parseTrustedOrigins (value: string): string[] {
-  return value.split(',').map((s) => s.trim()).filter((s) => s !== '').map((entry) => {
-    const origin = URL.canParse(entry) ? new URL(entry).origin : 'null'
-    if (origin === 'null' || origin !== entry.replace(/\/$/, '')) {
-      throw new ConfigError(`TRUSTED_ORIGINS has "${entry}", which is not an origin: write scheme://host[:port], e.g. https://shop.example.com`)
-    }
-    return origin
-  })
-}
-
-/** `new,old,older`: the first encrypts, all decrypt, so a secret can be rotated without logging anyone out. */
-export function parseSecrets (value: string): string[] {
-  const secrets = value.split(',').map((s) => s.trim()).filter((s) => s !== '')
-  const short = secrets.findIndex((s) => s.length < MIN_SECRET_LENGTH)
-  if (secrets.length === 0 || short !== -1) {
-    const which = secrets.length > 1 ? ` (entry ${short + 1} of the comma-separated list)` : ''
-    throw new ConfigError(
-      `SESSION_SECRET is too short${which}: each secret needs at least ${MIN_SECRET_LENGTH} characters, ` +
-      'e.g. SESSION_SECRET=$(openssl rand -base64 48)'
-    )
-  }
-  return secrets
 }

@@ -9,6 +9,17 @@ function load (env: Record<string, string>, devSecretFile = '/nonexistent/never-
   return { ...settings, secretSource, secrets: parseSecrets(settings.SESSION_SECRET) }
 }
 
+/** The ConfigError's message for these variables (with a valid secret), or 'accepted'. */
+function refusal (env: Record<string, string>): string {
+  try {
+    load({ SESSION_SECRET: SECRET, ...env })
+    return 'accepted'
+  } catch (err) {
+    if (err instanceof ConfigError) return err.message
+    throw err
+  }
+}
+
 t.test('defaults: Pyramid\'s port, loopback, development, 20-minute idle timeout', async (t) => {
   const settings = load({ SESSION_SECRET: SECRET })
   t.match(settings, {
@@ -104,4 +115,66 @@ t.test('TRUSTED_ORIGINS and REQUEST_TIMEOUT', async (t) => {
   t.throws(() => load({ SESSION_SECRET: SECRET, TRUSTED_ORIGINS: 'https://a.example/path' }), { message: /TRUSTED_ORIGINS has "https:\/\/a.example\/path", which is not an origin/ })
   t.throws(() => load({ SESSION_SECRET: SECRET, TRUSTED_ORIGINS: 'a.example' }), { message: /not an origin/ })
   t.throws(() => load({ SESSION_SECRET: SECRET, REDIS_URL: 'redis://a b' }), { message: /REDIS_URL is not a valid URL/ })
+})
+
+t.test('every number has a maximum: it is accepted, one more is refused naming the setting and its unit', async (t) => {
+  const maxima = [
+    ['PORT', 65535, ''],
+    ['SESSION_TIMEOUT', 31_536_000, ' seconds'],
+    ['SESSION_MAX_AGE', 31_536_000, ' seconds'],
+    ['REQUEST_TIMEOUT', 3600, ' seconds'],
+    ['SESSION_STORE_MAX', 1_000_000, ' sessions'],
+    ['SESSION_MAX_BYTES', 1_048_576, ' bytes'],
+    ['REDIS_CONNECT_WAIT', 3600, ' seconds'],
+    ['REDIS_COMMAND_TIMEOUT', 60_000, ' milliseconds']
+  ] as const
+  for (const [name, max, unit] of maxima) {
+    t.equal(load({ SESSION_SECRET: SECRET, [name]: String(max) })[name], max, `${name}=${max}`)
+    t.equal(refusal({ [name]: String(max + 1) }), `invalid settings: ${name} must be <= ${max}${unit}`)
+    // Ajv turns these into Infinity and skips its bounds: they are refused all the same.
+    t.equal(refusal({ [name]: 'Infinity' }), `invalid settings: ${name} must be <= ${max}${unit}`)
+    t.equal(refusal({ [name]: '1e400' }), `invalid settings: ${name} must be <= ${max}${unit}`)
+  }
+  t.equal(refusal({ SESSION_MAX_BYTES: '1023' }), 'invalid settings: SESSION_MAX_BYTES must be >= 1024 bytes', 'a session needs room for its token and cookie data')
+  t.equal(refusal({ REDIS_CONNECT_WAIT: '-Infinity' }), 'invalid settings: REDIS_CONNECT_WAIT must be >= 0 seconds')
+  t.equal(refusal({ PORT: '70000', REQUEST_TIMEOUT: '0' }), 'invalid settings: PORT must be <= 65535; REQUEST_TIMEOUT must be >= 1 seconds', 'all on one line')
+  t.equal(refusal({ NODE_ENV: 'staging' }), 'invalid settings: NODE_ENV must be one of development, production, test')
+})
+
+t.test('TRUST_PROXY: at most 100 hops, and a CIDR prefix no longer than the address', async (t) => {
+  t.equal(load({ SESSION_SECRET: SECRET, TRUST_PROXY: '100' }).TRUST_PROXY, 100)
+  t.match(refusal({ TRUST_PROXY: '101' }), /^TRUST_PROXY hop count 101 is out of range: it must be 0 to 100/)
+  t.match(refusal({ TRUST_PROXY: '-1' }), /^TRUST_PROXY hop count -1 is out of range/)
+  for (const range of ['10.0.0.0/32', '0.0.0.0/0', '::1/128', '2001:db8::/32']) t.equal(refusal({ TRUST_PROXY: range }), 'accepted', range)
+  t.match(refusal({ TRUST_PROXY: '10.0.0.1, 10.0.0.0/33' }), /^TRUST_PROXY has "10\.0\.0\.0\/33", whose prefix length is over 32, the most for IPv4: /)
+  t.match(refusal({ TRUST_PROXY: '::1/129' }), /^TRUST_PROXY has "::1\/129", whose prefix length is over 128, the most for IPv6: /)
+})
+
+t.test('REDIS_URL is checked whole: scheme, host, port, database index', async (t) => {
+  for (const url of ['redis://127.0.0.1:6379', 'redis://h:6379/', 'rediss://user:p%40ss@redis.example:6380/15', 'redis://[::1]:6379/0', 'redis://h/2147483647']) {
+    t.equal(refusal({ REDIS_URL: url }), 'accepted', url)
+  }
+  const refused = {
+    'http://h:6379': /^REDIS_URL must start with redis:\/\/ \(or rediss:\/\/ for TLS\)/,
+    'redis://h:p/abc': /^REDIS_URL has the port "p", which is not a number from 1 to 65535: set it like redis:\/\//,
+    'redis://h:0': /^REDIS_URL has the port "0"/,
+    'redis:///0': /^REDIS_URL has no host/,
+    'redis://h?db=1': /^REDIS_URL has a \? or # part, which the Redis client ignores/,
+    'redis://127.0.0.1:6379/abc': /^REDIS_URL has the database "\/abc", which is not a database index: end the URL with \/0 … \/2147483647/,
+    'redis://h/-1': /the database "\/-1"/,
+    'redis://h/1.5': /the database "\/1\.5"/,
+    'redis://h/2147483648': /the database "\/2147483648"/,
+    'redis://h/0/1': /the database "\/0\/1"/
+  }
+  for (const [url, expected] of Object.entries(refused)) t.match(refusal({ REDIS_URL: url }), expected, url)
+  // A password with an unescaped / or @ is never echoed, even in part.
+  for (const url of ['redis://user:s3cr/et@h:6379', 'redis://user:s3cr@et@h:p']) {
+    t.notMatch(refusal({ REDIS_URL: url }), /s3cr|et@/, url)
+  }
+})
+
+t.test('HOST set but empty is refused: it would listen on every interface', async (t) => {
+  for (const host of ['', '  ']) {
+    t.match(refusal({ HOST: host }), /^HOST is set but empty, which would listen on every interface: set HOST=127\.0\.0\.1 .*HOST=0\.0\.0\.0/)
+  }
 })

@@ -410,3 +410,15 @@ for (const mode of ['memory', 'redis'] as const) {
     t.same(cartOf(await browser.get('/')), [])
   })
 }
+
+t.test('memory: SESSION_MAX_BYTES sets the budget', async (t) => {
+  const browser = new Browser(await build(t, { SESSION_STORE: 'memory', SESSION_MAX_BYTES: 1024 }))
+  await browser.get('/')
+  const item = (n: number) => `${n} ${'🍎'.repeat(75)}`
+  t.equal((await browser.post('/cart', { item: item(1) })).statusCode, 303)
+  t.same(cartOf(await browser.get('/')), [item(1)], 'one item fits in 1024 bytes')
+  await browser.post('/cart', { item: item(2) })
+  const page = await browser.get('/')
+  t.same(cartOf(page), [item(1)], 'a second does not')
+  t.same(flashesOf(page), ['error: That change was not saved: it would have made your session larger than this site keeps for one (1024 bytes).'])
+})
