@@ -81,7 +81,10 @@ eachSessionMode(async (t, { build, settings }) => {
     const cases: Array<[string, string]> = [
       ['', 'Type the name of an item before adding it.'],
       ['   ', 'Type the name of an item before adding it.'],
-      ['x'.repeat(81), 'An item name can be at most 80 characters; that one has 81.']
+      ['x'.repeat(81), 'An item name can be at most 80 characters; that one has 81.'],
+      ['\u3164', 'An item name cannot contain line breaks, tabs or invisible control characters.'],
+      ['\u2800', 'That name has nothing visible in it: type the name of an item.'],
+      ['b' + '\u0301'.repeat(400), 'That name takes 801 bytes to store, and an item can take at most 640: it has too many accents, marks or emoji parts for its length.']
     ]
     for (const [item, error] of cases) {
       const label = JSON.stringify(item.slice(0, 10))
@@ -89,7 +92,9 @@ eachSessionMode(async (t, { build, settings }) => {
       t.equal(post.statusCode, 303)
       t.equal(post.headers.location, '/')
       const page = await browser.get('/')
-      t.same(itemFieldOf(page), { value: item, autofocus: true, invalid: true, error, describedBy: 'item-error item-hint' },
+      // Refilled as typed, up to the 200 code points a refill keeps.
+      const refilled = Array.from(item).slice(0, 200).join('')
+      t.same(itemFieldOf(page), { value: refilled, autofocus: true, invalid: true, error, describedBy: 'item-error item-hint' },
         `${label}: the message at the field, tied to it, the field marked and refilled as typed`)
       t.same(flashesOf(page), [], `${label}: not in the banner, away from the field`)
       t.same(cartOf(page), ['kept'])
