@@ -8,9 +8,10 @@ import { createRequire } from 'node:module'
 import { join } from 'node:path'
 import { ROOT } from '../scripts/lib.js'
 import type { FastifyInstance } from 'fastify'
-import { chromium, type Browser, type Page, type Response } from 'playwright-core'
+import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Page, type Response } from 'playwright-core'
 import { buildApp } from '../src/app.js'
 import { testSettings } from './helper.js'
+import { limit, within } from './limits.js'
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 const ARTIFACTS = join(ROOT, 'test-artifacts') + '/'
@@ -105,16 +106,37 @@ function contrast (a: string, b: string): number {
   return (light! + 0.05) / (dark! + 0.05)
 }
 
-t.test('a person browsing: counter, cart, errors at the field, flashes, reset, and a server restart', { skip, timeout: 180_000 }, async (t) => {
+/**
+ * One Chromium for the whole file (each test has contexts of its own): starting it is the costliest
+ * step here. `app.test` and `evil.test` both reach this machine, so the browser treats them as two
+ * sites on plain http (the host-name test); the other tests use 127.0.0.1.
+ */
+let sharedBrowser: Promise<Browser> | undefined
+function launchedBrowser (): Promise<Browser> {
+  sharedBrowser ??= within(60_000, 'Chromium to start', chromium.launch({
+    executablePath: CHROMIUM,
+    args: [...CHROMIUM_ARGS, '--host-resolver-rules=MAP app.test 127.0.0.1, MAP evil.test 127.0.0.1']
+  }))
+  return sharedBrowser
+}
+t.teardown(async () => { await (await sharedBrowser)?.close() })
+
+/** A browser context whose every wait (navigation, click, event) has one generous, scaled limit. */
+async function newContext (browser: Browser, options: BrowserContextOptions = {}): Promise<BrowserContext> {
+  const context = await browser.newContext(options)
+  context.setDefaultTimeout(limit(30_000))
+  return context
+}
+
+t.test('a person browsing: counter, cart, errors at the field, flashes, reset, and a server restart', { skip }, async (t) => {
   mkdirSync(ARTIFACTS, { recursive: true })
   let server = await serve()
   t.teardown(() => server.app.close())
-  const browser: Browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS })
-  t.teardown(() => browser.close())
+  const browser = await launchedBrowser()
 
   // A reader in Jakarta, where the tutorial's report was written: the expiry is shown in their time.
   const contextOptions = { viewport: { width: 1280, height: 900 }, locale: 'en-US', timezoneId: 'Asia/Jakarta' }
-  let context = await browser.newContext(contextOptions)
+  let context = await newContext(browser, contextOptions)
   let page = await context.newPage()
   // The pages' Content-Security-Policy must let them work: any violation is reported on the console.
   // So is any other error, such as a missing favicon.
@@ -233,7 +255,7 @@ t.test('a person browsing: counter, cart, errors at the field, flashes, reset, a
   const state = await context.storageState()
   for (const colorScheme of ['light', 'dark'] as const) {
     for (const width of [360, 1280]) {
-      const other = await browser.newContext({ ...contextOptions, colorScheme, viewport: { width, height: 900 }, storageState: state })
+      const other = await newContext(browser, { ...contextOptions, colorScheme, viewport: { width, height: 900 }, storageState: state })
       const tab = await other.newPage()
       watchCsp(tab)
       await tab.goto(server.url + '/')
@@ -253,7 +275,7 @@ t.test('a person browsing: counter, cart, errors at the field, flashes, reset, a
 
   // The README's screenshots: the same page in light and in dark, from this run.
   for (const colorScheme of ['light', 'dark'] as const) {
-    const other = await browser.newContext({ ...contextOptions, colorScheme, viewport: { width: 900, height: 900 }, storageState: await context.storageState() })
+    const other = await newContext(browser, { ...contextOptions, colorScheme, viewport: { width: 900, height: 900 }, storageState: await context.storageState() })
     const tab = await other.newPage()
     await tab.goto(server.url + '/')
     await tab.getByLabel('Item').fill('pear')
@@ -297,7 +319,7 @@ t.test('a person browsing: counter, cart, errors at the field, flashes, reset, a
   const { port } = new URL(server.url)
   await server.app.close()
   server = await serve(Number(port))
-  context = await browser.newContext({ ...contextOptions, storageState: beforeRestart })
+  context = await newContext(browser, { ...contextOptions, storageState: beforeRestart })
   page = await context.newPage()
   watchCsp(page)
   await page.goto(server.url + '/')
@@ -317,22 +339,19 @@ t.test('a person browsing: counter, cart, errors at the field, flashes, reset, a
   t.equal(consoleErrors.length - unexpected.length, 1, 'the 404 itself was seen (so errors are being watched)')
 })
 
-t.test('under a host name over plain http (no Sec-Fetch-Site): our own form goes through, another site\'s is refused', { skip, timeout: 120_000 }, async (t) => {
+t.test('under a host name over plain http (no Sec-Fetch-Site): our own form goes through, another site\'s is refused', { skip }, async (t) => {
   const server = await serve()
   t.teardown(() => server.app.close())
   const app = `http://app.test:${new URL(server.url).port}`
-  const browser: Browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    // Both names reach this machine, so the browser treats them as two sites on plain http.
-    args: [...CHROMIUM_ARGS, '--host-resolver-rules=MAP app.test 127.0.0.1, MAP evil.test 127.0.0.1']
-  })
-  t.teardown(() => browser.close())
-  const page = await browser.newPage()
+  const browser = await launchedBrowser()
+  const context = await newContext(browser)
+  t.teardown(() => context.close())
+  const page = await context.newPage()
   /** Does `action` and waits for the answer to the form it posts to the app's /cart, then for the page after it. */
   const postToCart = async (action: () => Promise<void>): Promise<Response> => {
     const [response] = await Promise.all([
-      page.waitForResponse((r) => r.request().method() === 'POST' && r.url() === `${app}/cart`, { timeout: 30_000 }),
-      page.waitForEvent('load', { timeout: 30_000 }),
+      page.waitForResponse((r) => r.request().method() === 'POST' && r.url() === `${app}/cart`),
+      page.waitForEvent('load'),
       action()
     ])
     return response

@@ -1,35 +1,17 @@
 // End to end on the built server: what the log says in development (pino-pretty, one line per
 // request, the settings before the store, a note when the secret is first made) and in production
 // (JSON, one line per request).
-import t from 'tap'
-import { spawn, type ChildProcessByStdio } from 'node:child_process'
-import { once } from 'node:events'
+import t, { type Test } from 'tap'
 import { join } from 'node:path'
-import type { Readable } from 'node:stream'
 import { SERVER_ENTRY } from '../scripts/lib.js'
 import { builtAppCopy, SECRET } from './helper.js'
+import { startBuiltServer } from './built-server.js'
 
 /** Starts the built server, makes the requests, stops it (SIGTERM) and returns its log lines. */
-async function logOf (env: Record<string, string>, paths: string[], entry = SERVER_ENTRY): Promise<string[]> {
-  const child: ChildProcessByStdio<null, Readable, Readable> = spawn(process.execPath, [entry], {
-    env: { PATH: process.env.PATH, LOG_LEVEL: 'info', HOST: '127.0.0.1', PORT: '0', ...env },
-    stdio: ['ignore', 'pipe', 'pipe']
-  })
-  const timer = setTimeout(() => child.kill('SIGKILL'), 15_000)
-  let stdout = ''
-  child.stderr.resume()
-  const listening = new Promise<string>((resolve) => {
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString()
-      const url = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(stdout)?.[1]
-      if (url !== undefined) resolve(url)
-    })
-  })
-  const url = await listening
-  for (const path of paths) await (await fetch(url + path)).arrayBuffer()
-  child.kill('SIGTERM')
-  await once(child, 'exit')
-  clearTimeout(timer)
+async function logOf (t: Test, env: Record<string, string>, paths: string[], entry = SERVER_ENTRY): Promise<string[]> {
+  const server = await startBuiltServer(t, env, entry)
+  for (const path of paths) await (await fetch(server.url + path)).arrayBuffer()
+  const { stdout } = await server.stop('SIGTERM')
   return stdout.trimEnd().split('\n')
 }
 
@@ -37,7 +19,7 @@ t.test('development: readable lines, the settings first, and a word when the sec
   // A folder of its own, so its .session-secret is made here, by this start.
   const { dir, entry } = builtAppCopy(t)
 
-  const first = await logOf({ NODE_ENV: 'development', SESSION_SECRET: '' }, ['/', '/nope'], entry)
+  const first = await logOf(t, { NODE_ENV: 'development', SESSION_SECRET: '' }, ['/', '/nope'], entry)
   t.comment(first.join('\n'))
   t.notOk(first.some((line) => line.startsWith('{')), 'no raw JSON line')
   const messages = first.map((line) => line.replace(/^\[\d\d:\d\d:\d\d\] INFO: /, ''))
@@ -49,12 +31,12 @@ t.test('development: readable lines, the settings first, and a word when the sec
   t.ok(first.some((line) => /^\[\d\d:\d\d:\d\d\] INFO: GET \/ 200 \d+\.\d ms$/.test(line)), 'method, path, status, time')
   t.ok(first.some((line) => /^\[\d\d:\d\d:\d\d\] INFO: GET \/nope 404 \d+\.\d ms$/.test(line)), 'a 404 in one line too')
 
-  const second = await logOf({ NODE_ENV: 'development', SESSION_SECRET: '' }, [], entry)
+  const second = await logOf(t, { NODE_ENV: 'development', SESSION_SECRET: '' }, [], entry)
   t.notOk(second.some((line) => line.includes('secret created')), 'the next start reuses it, silently')
 })
 
 t.test('production: JSON, one line per request with its fields', async (t) => {
-  const lines = await logOf({ NODE_ENV: 'production', SESSION_SECRET: SECRET }, ['/', '/howdy'])
+  const lines = await logOf(t, { NODE_ENV: 'production', SESSION_SECRET: SECRET }, ['/', '/howdy'])
   const entries = lines.map((line) => JSON.parse(line) as Record<string, unknown>)
   t.match(entries[0], { msg: 'settings loaded', nodeEnv: 'production', from: 'environment' })
   const requests = entries.filter((entry) => 'statusCode' in entry)

@@ -1,7 +1,7 @@
 // End to end: every way the built server can fail to start says so in one line on stderr, what is
 // wrong and what to do, and exits 1, with no stack trace and no JSON log line of level error first.
 import t, { type Test } from 'tap'
-import { spawn, spawnSync } from 'node:child_process'
+import { spawnSync } from 'node:child_process'
 import { once } from 'node:events'
 import { mkdirSync } from 'node:fs'
 import { createServer } from 'node:net'
@@ -9,23 +9,11 @@ import { join } from 'node:path'
 import { SERVER_ENTRY } from '../scripts/lib.js'
 import { builtAppCopy, SECRET } from './helper.js'
 import { hasRedisServer, REDIS_MISSING, startRedis } from './redis-server.js'
+import { exitOf, type Exit } from './built-server.js'
 
-interface Exit { code: number | null, stdout: string, stderr: string }
-
-async function start (env: Record<string, string>, entry = SERVER_ENTRY): Promise<Exit> {
-  const child = spawn(process.execPath, [entry], {
-    env: { PATH: process.env.PATH, NODE_ENV: 'production', LOG_LEVEL: 'info', HOST: '127.0.0.1', PORT: '0', SESSION_SECRET: SECRET, ...env },
-    stdio: ['ignore', 'pipe', 'pipe']
-  })
-  let stdout = ''
-  let stderr = ''
-  child.stdout.on('data', (chunk: Buffer) => { stdout += chunk.toString() })
-  child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString() })
-  // A server that started after all is stopped, so the assertions below fail instead of hanging.
-  const timer = setTimeout(() => child.kill('SIGKILL'), 15_000)
-  const [code] = await once(child, 'exit') as [number | null]
-  clearTimeout(timer)
-  return { code, stdout, stderr }
+/** The built server, in production with a good secret unless `env` says otherwise, expected to refuse to start. */
+function start (env: Record<string, string>, entry = SERVER_ENTRY): Promise<Exit> {
+  return exitOf({ SESSION_SECRET: SECRET, ...env }, entry)
 }
 
 function oneLine (t: Test, { code, stdout, stderr }: Exit, expected: RegExp): void {
