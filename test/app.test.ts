@@ -3,9 +3,9 @@ import t from 'tap'
 import { Browser, build as buildCookieApp, countOf, OTHER_SECRET, SECRET, TestClock } from './helper.js'
 import { eachSessionMode } from './modes.js'
 
-eachSessionMode(async (t, { mode, build }) => {
+eachSessionMode(async (t, { mode, build, app: shared }) => {
   t.test('the counter goes 1, 2, 3 across /, /howdy, / in one browser', async (t) => {
-    const browser = new Browser(await build(t))
+    const browser = new Browser(await shared())
 
     const first = await browser.get('/')
     t.equal(first.statusCode, 200)
@@ -22,7 +22,7 @@ eachSessionMode(async (t, { mode, build }) => {
   })
 
   t.test('pages are HTML5 with a language, and link to each other', async (t) => {
-    const browser = new Browser(await build(t))
+    const browser = new Browser(await shared())
     const home = await browser.get('/')
     t.match(home.body, /^<!doctype html>\s*<html lang="en">/)
     t.match(home.body, '<a href="/howdy">')
@@ -31,7 +31,7 @@ eachSessionMode(async (t, { mode, build }) => {
   })
 
   t.test('the session cookie is encrypted, HttpOnly, SameSite=Lax, Path=/', async (t) => {
-    const app = await build(t)
+    const app = await shared()
     const res = await app.inject('/')
     const cookie = res.cookies.find((c) => c.name === 'session')
     t.ok(cookie, 'a session cookie is set')
@@ -65,7 +65,7 @@ eachSessionMode(async (t, { mode, build }) => {
   })
 
   t.test('a second browser starts at 1', async (t) => {
-    const app = await build(t)
+    const app = await shared()
     const alice = new Browser(app)
     const bob = new Browser(app)
     await alice.get('/')
@@ -75,7 +75,7 @@ eachSessionMode(async (t, { mode, build }) => {
   })
 
   t.test('JSON: the same routes answer the view data when asked', async (t) => {
-    const browser = new Browser(await build(t))
+    const browser = new Browser(await shared())
     await browser.get('/')
     await browser.get('/howdy')
     const res = await browser.getJson('/')
@@ -86,7 +86,7 @@ eachSessionMode(async (t, { mode, build }) => {
   })
 
   t.test('pages are never cached and vary by cookie', async (t) => {
-    const res = await (await build(t)).inject('/')
+    const res = await (await shared()).inject('/')
     t.equal(res.headers['cache-control'], 'no-store')
     t.match(res.headers.vary, /Cookie/)
   })
@@ -137,7 +137,7 @@ eachSessionMode(async (t, { mode, build }) => {
   })
 
   t.test('a tampered or garbage cookie gives a fresh session, never an error', async (t) => {
-    const app = await build(t)
+    const app = await shared()
     const browser = new Browser(app)
     await browser.get('/')
     await browser.get('/')
@@ -152,7 +152,7 @@ eachSessionMode(async (t, { mode, build }) => {
   })
 
   t.test('HEAD answers like GET but never changes the session', async (t) => {
-    const browser = new Browser(await build(t))
+    const browser = new Browser(await shared())
     await browser.get('/')
     const head = await browser.request({ method: 'HEAD', url: '/howdy' })
     t.equal(head.statusCode, 200)
@@ -164,7 +164,7 @@ eachSessionMode(async (t, { mode, build }) => {
   })
 
   t.test('/healthz answers ok and never touches the session', async (t) => {
-    const browser = new Browser(await build(t))
+    const browser = new Browser(await shared())
     const fresh = await browser.get('/healthz')
     t.equal(fresh.statusCode, 200)
     t.same(fresh.json(), { status: 'ok' })
@@ -177,7 +177,7 @@ eachSessionMode(async (t, { mode, build }) => {
   })
 
   t.test('unknown paths: 404 page (JSON when asked) that does not count', async (t) => {
-    const browser = new Browser(await build(t))
+    const browser = new Browser(await shared())
     await browser.get('/')
 
     const html = await browser.get('/nowhere')

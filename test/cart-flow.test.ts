@@ -1,19 +1,18 @@
 // Flash messages and the cart through the whole app: POST, 303, GET, with CSRF and a cookie jar.
 import t from 'tap'
-import type { Test } from 'tap'
 import { Browser, build as buildCookieApp, cartOf, countOf, flashesOf, flashRolesOf, itemFieldOf, sessionReader } from './helper.js'
 import { eachSessionMode, type ModeContext } from './modes.js'
 import { createClient } from 'redis'
 
-async function browserOnHome (t: Test, build: ModeContext['build']) {
-  const browser = new Browser(await build(t))
+async function browserOnHome (app: ModeContext['app']) {
+  const browser = new Browser(await app())
   await browser.get('/')
   return browser
 }
 
-eachSessionMode(async (t, { build, settings }) => {
+eachSessionMode(async (t, { build, settings, app: shared }) => {
   t.test('add an item: 303 to /, the message shows once, the item stays', async (t) => {
-    const browser = await browserOnHome(t, build)
+    const browser = await browserOnHome(shared)
 
     const post = await browser.post('/cart', { item: 'apple' })
     t.equal(post.statusCode, 303)
@@ -34,7 +33,7 @@ eachSessionMode(async (t, { build, settings }) => {
   })
 
   t.test('the flash is shown on whichever page comes next', async (t) => {
-    const browser = await browserOnHome(t, build)
+    const browser = await browserOnHome(shared)
     await browser.post('/cart', { item: 'pear' })
     const hello = await browser.get('/howdy')
     t.same(flashesOf(hello), ['success: Added “pear” to your cart.'])
@@ -42,7 +41,7 @@ eachSessionMode(async (t, { build, settings }) => {
   })
 
   t.test('a pending flash survives a redirect, HEAD, /healthz, a 404 and a JSON request', async (t) => {
-    const browser = await browserOnHome(t, build)
+    const browser = await browserOnHome(shared)
     await browser.post('/cart', { item: 'plum' })
     // A stale "Clear cart" from this site's page: an error flash (the stale-form tests below).
     t.equal((await browser.post('/cart/clear', { _csrf: 'stale' }, { 'sec-fetch-site': 'same-origin' })).statusCode, 303)
@@ -62,7 +61,7 @@ eachSessionMode(async (t, { build, settings }) => {
   })
 
   t.test('"Clear cart" is offered only when there is something to clear', async (t) => {
-    const browser = await browserOnHome(t, build)
+    const browser = await browserOnHome(shared)
     t.notMatch((await browser.get('/')).body, 'Clear cart', 'not on an empty cart')
     await browser.post('/cart', { item: 'fig' })
     t.match((await browser.get('/')).body, 'Clear cart')
@@ -74,7 +73,7 @@ eachSessionMode(async (t, { build, settings }) => {
   })
 
   t.test('validation: each rule leaves the cart unchanged and says why', async (t) => {
-    const browser = await browserOnHome(t, build)
+    const browser = await browserOnHome(shared)
     await browser.post('/cart', { item: 'kept' })
     await browser.get('/')
 
@@ -104,7 +103,7 @@ eachSessionMode(async (t, { build, settings }) => {
   })
 
   t.test('a refused item comes back escaped, and cut to 200 characters when it is far too long', async (t) => {
-    const browser = await browserOnHome(t, build)
+    const browser = await browserOnHome(shared)
     const sneaky = '"><script>alert(1)</script>' + 'x'.repeat(80)
     await browser.post('/cart', { item: sneaky })
     const page = await browser.get('/')
@@ -119,7 +118,7 @@ eachSessionMode(async (t, { build, settings }) => {
   })
 
   t.test('HEAD shows the returned field without taking it', async (t) => {
-    const browser = await browserOnHome(t, build)
+    const browser = await browserOnHome(shared)
     await browser.post('/cart', { item: '' })
     const head = await browser.request({ method: 'HEAD', url: '/' })
     t.equal(head.statusCode, 200)
@@ -127,13 +126,13 @@ eachSessionMode(async (t, { build, settings }) => {
   })
 
   t.test('the item is trimmed', async (t) => {
-    const browser = await browserOnHome(t, build)
+    const browser = await browserOnHome(shared)
     await browser.post('/cart', { item: '  fig  ' })
     t.same(cartOf(await browser.get('/')), ['fig'])
   })
 
   t.test('the cart holds at most 20 items', async (t) => {
-    const browser = await browserOnHome(t, build)
+    const browser = await browserOnHome(shared)
     for (let i = 1; i <= 20; i++) await browser.post('/cart', { item: `item ${i}` })
     await browser.get('/')
     await browser.post('/cart', { item: 'item 21' })
@@ -152,7 +151,7 @@ eachSessionMode(async (t, { build, settings }) => {
   })
 
   t.test('clear empties the cart and says so', async (t) => {
-    const browser = await browserOnHome(t, build)
+    const browser = await browserOnHome(shared)
     await browser.post('/cart', { item: 'a' })
     await browser.post('/cart', { item: 'b' })
     const post = await browser.post('/cart/clear')
@@ -164,7 +163,7 @@ eachSessionMode(async (t, { build, settings }) => {
   })
 
   t.test('reset starts a new session: Count 1, empty cart, an info message', async (t) => {
-    const browser = await browserOnHome(t, build)
+    const browser = await browserOnHome(shared)
     await browser.get('/')
     await browser.post('/cart', { item: 'a' })
     // What the page says a reset does is true of this mode: only a store can delete the old session.
@@ -183,7 +182,7 @@ eachSessionMode(async (t, { build, settings }) => {
   })
 
   t.test('CSRF: a POST without a valid token gets 403 and changes nothing', async (t) => {
-    const browser = await browserOnHome(t, build)
+    const browser = await browserOnHome(shared)
     await browser.post('/cart', { item: 'kept' })
     const before = browser.jar.header()
 
@@ -207,7 +206,7 @@ eachSessionMode(async (t, { build, settings }) => {
   })
 
   t.test('CSRF: a token from another browser\'s session is refused', async (t) => {
-    const app = await build(t)
+    const app = await shared()
     const alice = new Browser(app)
     const mallory = new Browser(app)
     await alice.get('/')
@@ -217,7 +216,7 @@ eachSessionMode(async (t, { build, settings }) => {
   })
 
   t.test('CSRF: one token per session, as in Pyramid; a reset brings a new one and the old one is refused', async (t) => {
-    const browser = await browserOnHome(t, build)
+    const browser = await browserOnHome(shared)
     const first = browser.csrfToken!
     await browser.get('/howdy')
     t.equal(browser.csrfToken, first, 'every page of the session carries the same token')
@@ -234,7 +233,7 @@ eachSessionMode(async (t, { build, settings }) => {
   })
 
   t.test('a stale form from this site\'s page (reset in another tab) comes back with what was typed, and changes nothing', async (t) => {
-    const browser = await browserOnHome(t, build)
+    const browser = await browserOnHome(shared)
     await browser.post('/cart', { item: 'old' })
     const oldToken = browser.csrfToken!
     await browser.post('/session/reset') // "another tab"
@@ -265,7 +264,7 @@ eachSessionMode(async (t, { build, settings }) => {
   })
 
   t.test('a stale token without a browser\'s word that it came from this site is a plain 403 (nothing echoed back)', async (t) => {
-    const browser = await browserOnHome(t, build)
+    const browser = await browserOnHome(shared)
     const cases: Array<[string, Record<string, string>]> = [
       ['no Origin, no Sec-Fetch-Site (curl, a script)', {}],
       ['Sec-Fetch-Site: none (typed into the address bar)', { 'sec-fetch-site': 'none' }],
@@ -282,7 +281,7 @@ eachSessionMode(async (t, { build, settings }) => {
   })
 
   t.test('a stale-looking form with no session cookie at all is a plain 403 and creates no session', async (t) => {
-    const app = await build(t)
+    const app = await shared()
     const redis = settings.REDIS_URL === undefined ? undefined : createClient({ url: settings.REDIS_URL })
     await redis?.connect()
     t.teardown(() => redis?.destroy())
@@ -306,7 +305,7 @@ eachSessionMode(async (t, { build, settings }) => {
   })
 
   t.test('at most 10 messages wait in a session: posts that never follow the 303 drop the oldest', async (t) => {
-    const browser = await browserOnHome(t, build)
+    const browser = await browserOnHome(shared)
     for (let i = 1; i <= 15; i++) t.equal((await browser.post('/cart', { item: `item ${i}` })).statusCode, 303)
     const page = await browser.get('/')
     t.same(flashesOf(page), Array.from({ length: 10 }, (_, i) => `success: Added “item ${i + 6}” to your cart.`), 'the newest ten')
@@ -315,14 +314,14 @@ eachSessionMode(async (t, { build, settings }) => {
   })
 
   t.test('CSRF: 403 answers JSON when asked', async (t) => {
-    const browser = await browserOnHome(t, build)
+    const browser = await browserOnHome(shared)
     const res = await browser.post('/cart', { _csrf: 'x', item: 'a' }, { accept: 'application/json' })
     t.equal(res.statusCode, 403)
     t.match(res.json(), { statusCode: 403, error: 'Forbidden', message: /nothing was changed/ })
   })
 
   t.test('item names are escaped in the list and in the message', async (t) => {
-    const browser = await browserOnHome(t, build)
+    const browser = await browserOnHome(shared)
     await browser.post('/cart', { item: '<script>alert(1)</script>' })
     const page = await browser.get('/')
     t.notMatch(page.body, '<script>alert(1)</script>')
@@ -331,7 +330,7 @@ eachSessionMode(async (t, { build, settings }) => {
   })
 
   t.test('a non-string item is a 400 and the cart is unchanged', async (t) => {
-    const browser = await browserOnHome(t, build)
+    const browser = await browserOnHome(shared)
     await browser.post('/cart', { item: 'kept' })
     const res = await browser.post('/cart', { item: ['a', 'b'] })
     t.equal(res.statusCode, 400)

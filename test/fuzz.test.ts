@@ -26,9 +26,9 @@ async function keepRoomInCart (browser: Browser, shown: string[]): Promise<strin
   return cartOf(await browser.get('/'))
 }
 
-eachSessionMode(async (t, { mode, build }) => {
+eachSessionMode(async (t, { mode, build, app: shared }) => {
   t.test(`random cookie headers (${RUNS[mode].cookies} cases): a valid page, the session intact or fresh`, async (t) => {
-    const app = await build(t)
+    const app = await shared()
     const browser = new Browser(app)
     await browser.get('/')
     await browser.get('/')
@@ -62,7 +62,7 @@ eachSessionMode(async (t, { mode, build }) => {
   })
 
   t.test(`random form bodies (${RUNS[mode].forms} cases): never a 5xx, the cart changes only by a valid add`, async (t) => {
-    const browser = new Browser(await build(t))
+    const browser = new Browser(await shared())
     await browser.get('/')
     const token = browser.csrfToken!
 
@@ -101,7 +101,7 @@ eachSessionMode(async (t, { mode, build }) => {
   })
 
   t.test(`random methods, paths, Origin and Sec-Fetch-Site (${RUNS[mode].edges} cases): never a 5xx, the cart changes only by a same-origin add`, async (t) => {
-    const browser = new Browser(await build(t))
+    const browser = new Browser(await shared())
     await browser.get('/')
     const token = browser.csrfToken!
 

@@ -5,7 +5,7 @@ import { Browser, build as buildCookieApp, cartOf, countOf, deferred, flashesOf,
 import { eachSessionMode } from './modes.js'
 import { sessionOf } from '../src/framework/session-modes/index.js'
 
-eachSessionMode(async (t, { mode, build, settings }) => {
+eachSessionMode(async (t, { mode, build, settings, app: shared }) => {
   t.test('bad cookies give a fresh session (or the intact one), never an error, and are logged without their value', async (t) => {
     const logs = logCapture()
     const app = await buildApp(testSettings({ ...settings, LOG_LEVEL: 'debug' }), { fastify: { logger: { level: 'debug', stream: logs.stream } } })
@@ -59,7 +59,7 @@ eachSessionMode(async (t, { mode, build, settings }) => {
   t.test(mode === 'cookie'
     ? 'reset in cookie mode: the old cookie still works until it expires (a stateless cookie cannot be revoked)'
     : 'reset in store mode: replaying the old cookie does not bring the old session back', async (t) => {
-    const browser = new Browser(await build(t))
+    const browser = new Browser(await shared())
     await browser.get('/')
     await browser.post('/cart', { item: 'secret plans' })
     await browser.get('/')
@@ -78,7 +78,7 @@ eachSessionMode(async (t, { mode, build, settings }) => {
   })
 
   t.test('bad form input: 413, 415, 400, and nothing stored', async (t) => {
-    const browser = new Browser(await build(t))
+    const browser = new Browser(await shared())
     await browser.get('/')
     await browser.post('/cart', { item: 'kept' })
     await browser.get('/')
@@ -140,7 +140,7 @@ eachSessionMode(async (t, { mode, build, settings }) => {
   })
 
   t.test('parallel requests from one browser: all answered, the session stays valid (last write wins)', async (t) => {
-    const browser = new Browser(await build(t))
+    const browser = new Browser(await shared())
     await browser.get('/')
     const cookie = browser.jar.header()!
     const pages = await Promise.all(Array.from({ length: 20 }, (_, i) =>

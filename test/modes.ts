@@ -18,6 +18,12 @@ export interface ModeContext {
   build: (t: Test, overrides?: Partial<Settings>, options?: BuildOptions) => Promise<FastifyInstance>
   /** The mode's own settings (REDIS_URL for redis), to build with other helpers. */
   settings: Partial<Settings>
+  /**
+   * One app in this mode with the default settings, shared by the mode's tests (each with its own
+   * Browser, so its own session) and closed after the last of them: building one costs ~65 ms of CPU.
+   * A test that needs other settings, its own log or a restart builds its own with `build`.
+   */
+  app: () => Promise<FastifyInstance>
 }
 
 /** `TEST_SESSION_MODES=cookie` runs only those modes (`npm run test:functional`); unset, all of them. */
@@ -29,7 +35,9 @@ export function eachSessionMode (suite: (t: Test, context: ModeContext) => Promi
     t.test(`${mode} sessions`, { skip }, async (t) => {
       const redis = mode === 'redis' ? await startRedis(t) : undefined
       const settings: Partial<Settings> = { SESSION_STORE: mode, ...(redis ? { REDIS_URL: redis.url } : {}) }
-      await suite(t, { mode, settings, build: (t, overrides = {}, options = {}) => build(t, { ...settings, ...overrides }, options) })
+      let shared: Promise<FastifyInstance> | undefined
+      const app = () => (shared ??= build(t, settings))
+      await suite(t, { mode, settings, app, build: (t, overrides = {}, options = {}) => build(t, { ...settings, ...overrides }, options) })
     })
   }
 }

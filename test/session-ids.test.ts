@@ -6,9 +6,9 @@ import { eachSessionMode } from './modes.js'
 const TRIALS = 50
 const IN_FLIGHT = 20
 
-eachSessionMode(async (t, { build }) => {
+eachSessionMode(async (t, { app: shared }) => {
   t.test(`a reset racing ${IN_FLIGHT} requests on the old cookie is final (${TRIALS} trials)`, async (t) => {
-    const app = await build(t)
+    const app = await shared()
     let resurrected = 0
     for (let trial = 0; trial < TRIALS; trial++) {
       const browser = new Browser(app)
@@ -28,7 +28,7 @@ eachSessionMode(async (t, { build }) => {
   })
 
   t.test('every successful form changes the session id; the old id leads nowhere', async (t) => {
-    const browser = new Browser(await build(t))
+    const browser = new Browser(await shared())
     await browser.get('/')
     const before = browser.jar.header()!
     const post = await browser.post('/cart', { item: 'apple' })
@@ -47,9 +47,9 @@ eachSessionMode(async (t, { build }) => {
   })
 }, ['memory', 'redis']) // a cookie session has no id to delete: its replay window is in the README
 
-eachSessionMode(async (t, { build }) => {
+eachSessionMode(async (t, { app: shared }) => {
   t.test('a planted session id stops tracking its victim at the victim\'s first form', async (t) => {
-    const app = await build(t)
+    const app = await shared()
     const attacker = new Browser(app)
     await attacker.get('/')
     const victim = new Browser(app)

@@ -9,7 +9,7 @@ const STORE_TEXT = {
   redis: 'Redis, shared by every server process'
 }
 
-eachSessionMode(async (t, { mode, build }) => {
+eachSessionMode(async (t, { mode, build, app: shared }) => {
   t.test('GET /session tells the session\'s public data without counting, consuming or writing', async (t) => {
     const browser = new Browser(await build(t, { SESSION_TIMEOUT: 600 }))
     await browser.get('/')
@@ -33,13 +33,13 @@ eachSessionMode(async (t, { mode, build }) => {
   })
 
   t.test('GET /session for a new browser: nothing yet', async (t) => {
-    const res = await (await build(t)).inject('/session')
+    const res = await (await shared()).inject('/session')
     t.same(res.json(), { store: mode, counter: 0, cart: [], pendingFlashes: 0, idleTimeoutSeconds: 1200, expiresAt: null, cookieBytes: 0 })
     t.notOk(res.headers['set-cookie'])
   })
 
   t.test('the About panel says where the session lives and when it expires', async (t) => {
-    const browser = new Browser(await build(t))
+    const browser = new Browser(await shared())
     const first = await browser.get('/')
     t.match(first.body, STORE_TEXT[mode])
     t.match(first.body, 'none yet: this page sets the first one')
