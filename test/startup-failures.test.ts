@@ -75,3 +75,23 @@ t.test('Redis refuses the password', { skip: hasRedisServer() ? false : REDIS_MI
   oneLine(t, exit, /^error: cannot reach Redis at redis:\/\/default:\*\*\*@127\.0\.0\.1:\d+\/? \(WRONGPASS/)
   t.notMatch(exit.stderr, 'the-wrong-one', 'the password is not printed')
 })
+
+t.test('Redis is frozen (SIGSTOP): with REDIS_CONNECT_WAIT=0 the start gives up after REDIS_COMMAND_TIMEOUT', { skip: hasRedisServer() ? false : REDIS_MISSING }, async (t) => {
+  const redis = await startRedis(t)
+  // Thawed as soon as the app has exited; the teardown is for a test that failed before that
+  // (a stopped Redis would never act on the SIGTERM that stops it).
+  t.teardown(() => redis.signal('SIGCONT'))
+  redis.signal('SIGSTOP')
+  // The socket connects (the kernel accepts it) and the handshake is never answered.
+  const exit = await start({ SESSION_STORE: 'redis', REDIS_URL: redis.url, REDIS_COMMAND_TIMEOUT: '1000' })
+  redis.signal('SIGCONT')
+  oneLine(t, exit, /^error: cannot reach Redis at redis:\/\/127\.0\.0\.1:\d+\/? \(Redis did not answer within 1000 ms\)\. Start Redis or correct REDIS_URL; to wait for it instead, set REDIS_CONNECT_WAIT/)
+})
+
+t.test('Redis refuses the session writes (an ACL user without scripts)', { skip: hasRedisServer() ? false : REDIS_MISSING }, async (t) => {
+  const redis = await startRedis(t)
+  spawnSync('redis-cli', ['-p', String(redis.port), 'ACL', 'SETUSER', 'app', 'on', '>scriptless-password', '~*', '&*', '+@all', '-eval', '-evalsha', '-script', '-fcall'])
+  const exit = await start({ SESSION_STORE: 'redis', REDIS_URL: `redis://app:scriptless-password@127.0.0.1:${redis.port}` })
+  oneLine(t, exit, /^error: Redis at redis:\/\/app:\*\*\*@127\.0\.0\.1:\d+\/? refuses the session writes \(NOPERM [^)]*\): the Redis user may not run scripts .*grant it \+eval \+evalsha/)
+  t.notMatch(exit.stderr, 'scriptless-password', 'the password is not printed')
+})

@@ -57,17 +57,16 @@ export function commonParts (options: SessionModeOptions) {
   }
 }
 
-/** Thrown by a store that cannot be reached; the error page answers 503 with this message. */
+/**
+ * Thrown by a store that cannot be reached, or that refuses what sessions need; the error page
+ * answers 503 with this message. `why` is for the visitor: what is wrong, in a few words.
+ */
 export class SessionStoreUnavailable extends Error {
   override name = 'SessionStoreUnavailable'
   readonly statusCode = 503
   readonly code = 'SESSION_STORE_UNAVAILABLE'
 
-  constructor (cause: unknown) {
-    // Redis refuses writes with "OOM …" when it is full (maxmemory with noeviction): say so.
-    const why = String((cause as Error | undefined)?.message ?? '').startsWith('OOM')
-      ? 'the session store is full'
-      : 'the session store cannot be reached'
+  constructor (cause: unknown, why = 'the session store cannot be reached') {
     super(`Sessions are unavailable for a moment (${why}). Please try again shortly.`, { cause })
   }
 }
@@ -75,4 +74,12 @@ export class SessionStoreUnavailable extends Error {
 /** The session store cannot be reached at startup: the message says what to do, printed as is. */
 export class SessionStoreUnreachable extends Error {
   override name = 'SessionStoreUnreachable'
+}
+
+/**
+ * The store answers at startup but refuses what sessions need (a write: no permission, a read-only
+ * replica, full). A kind of SessionStoreUnreachable, so it is printed the same way: as is, one line.
+ */
+export class SessionStoreRefused extends SessionStoreUnreachable {
+  override name = 'SessionStoreRefused'
 }

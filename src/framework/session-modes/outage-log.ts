@@ -3,6 +3,8 @@
  * the reason; one more only if the reason changes (a dropped socket is often followed by the real
  * cause, such as WRONGPASS after a password change); and one when it answers again, with how long
  * it was down and how many requests were answered 503. Each failed request is logged at debug.
+ * "Answers" is the caller's to judge: while Redis refuses writes, a read that works is not enough
+ * (redis-store.ts), so a Redis that reads but cannot write gives two lines, not two per request.
  */
 import type { FastifyBaseLogger } from 'fastify'
 

@@ -30,6 +30,72 @@ return redis.call(ARGV[2], KEYS[1], unpack(ARGV, 3))`,
   transformReply: (reply: unknown) => reply
 })
 
+/** Redis refused this write although it answered (so reads may still work): why, from its error. */
+export type WriteRefusal = 'full' | 'permission' | 'replica'
+
+/** The error's message, less the location Redis appends to an error raised inside a script. */
+export function messageOf (err: unknown): string {
+  return String((err as Error | undefined)?.message ?? '').replace(/ script: \w+, on @user_script:\d+\.$/, '')
+}
+
+export function writeRefusalOf (err: unknown): WriteRefusal | undefined {
+  const message = messageOf(err)
+  // OOM: maxmemory with noeviction; NOPERM: an ACL user without scripts (or another command the
+  // store needs); READONLY: REDIS_URL names a replica. PING (and reads) still answer in all three.
+  if (message.startsWith('OOM')) return 'full'
+  if (message.startsWith('NOPERM')) return 'permission'
+  if (message.startsWith('READONLY')) return 'replica'
+  return undefined
+}
+
+/** Refused by BEFORE_DEADLINE: the write reached Redis after its deadline, by Redis's clock. */
+export function isLate (err: unknown): boolean {
+  return messageOf(err).startsWith('LATE')
+}
+
+/**
+ * Redis's clock as this process estimates it: the wall clock plus an offset measured with TIME,
+ * three readings keeping the one with the shortest round trip (its error is at most half of that).
+ * Measured again whenever the caller says (a reconnection, a write refused as late, a timer), so
+ * a step of the wall clock costs at most the writes made before the next measurement.
+ */
+export class RedisClock {
+  #offset = 0
+  #measuring: Promise<void> | undefined
+
+  constructor (
+    private readonly time: () => Promise<readonly unknown[]>,
+    private readonly wallClock: () => number,
+    private readonly measured: (offset: number, previous: number) => void = () => {}
+  ) {}
+
+  /** Milliseconds, in Redis's clock. */
+  now (): number {
+    return this.wallClock() + this.#offset
+  }
+
+  /** One measurement at a time: a call while one is running gets that one's promise. */
+  measure (): Promise<void> {
+    this.#measuring ??= this.#measure().finally(() => { this.#measuring = undefined })
+    return this.#measuring
+  }
+
+  async #measure (): Promise<void> {
+    let best = { roundTrip: Infinity, offset: 0 }
+    for (let i = 0; i < 3; i++) {
+      const sent = this.wallClock()
+      const [seconds, micros] = await this.time()
+      const received = this.wallClock()
+      if (received - sent < best.roundTrip) {
+        best = { roundTrip: received - sent, offset: Number(seconds) * 1000 + Math.floor(Number(micros) / 1000) - (sent + received) / 2 }
+      }
+    }
+    const previous = this.#offset
+    this.#offset = best.offset
+    this.measured(best.offset, previous)
+  }
+}
+
 /** The commands this store uses, as the `redis` client offers them with the script above. */
 export interface RedisCommands {
   get (key: string): Promise<string | null>

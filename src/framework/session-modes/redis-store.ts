@@ -2,18 +2,19 @@
  * Redis mode: sessions in Redis (redis-session-store.ts, on the `redis` client), one key per
  * session under a prefix, TTL = the idle timeout. Several app processes pointed at one Redis
  * share sessions, and sessions outlive app restarts.
- * While Redis is unreachable, session requests fail fast with a 503 (no offline queue, so nothing
- * hangs), /healthz says why, and the client keeps reconnecting by itself.
+ * While Redis is unreachable, or answers but refuses writes (no permission, a replica, full),
+ * session requests fail fast with a 503 (no offline queue, so nothing hangs), /healthz says why,
+ * and the client keeps reconnecting by itself. A Redis that refuses writes at startup stops it.
  * @see https://github.com/redis/node-redis
  */
 import type { FastifyBaseLogger } from 'fastify'
 import type { SessionStore } from '@fastify/session'
 import { createClient } from 'redis'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { SessionStoreUnavailable, SessionStoreUnreachable, type Health } from './backend.js'
+import { SessionStoreRefused, SessionStoreUnavailable, SessionStoreUnreachable, type Health } from './backend.js'
 import { OutageLog } from './outage-log.js'
 import type { FreshIds } from './fresh-ids.js'
-import { BEFORE_DEADLINE, RedisSessionStore } from './redis-session-store.js'
+import { BEFORE_DEADLINE, isLate, messageOf, RedisClock, RedisSessionStore, writeRefusalOf, type WriteRefusal } from './redis-session-store.js'
 import type { StoreBackendParts } from './store-session.js'
 
 type Callback = (err?: unknown, result?: unknown) => void
@@ -32,16 +33,48 @@ export function redactUrl (url: string): string {
 export interface RedisStoreOptions {
   url: string
   prefix: string
-  /** Seconds to keep trying at startup; 0 fails at once. */
+  /** Seconds to keep trying at startup; 0 fails at once (within commandTimeout). */
   connectWait: number
   /** Seconds: each key's TTL. */
   ttlSeconds: number
   /** Milliseconds a command may take before it fails (and its request answers 503). */
   commandTimeout: number
+  /**
+   * Milliseconds since the epoch: the wall clock that write deadlines are made from (Date.now by
+   * default). Tests step it to play a clock step; not the session-expiry clock.
+   */
+  wallClock?: () => number
 }
+
+/** How often the clock offset is measured again, in case the wall clock stepped (see RedisClock). */
+const CLOCK_CHECK_MS = 60_000
+
+/** What each refusal means, for the visitor's 503 page, /healthz, and the startup error. */
+const REFUSALS: Record<WriteRefusal, { page: string, health: (where: string, message: string) => string, startup: (where: string, message: string) => string }> = {
+  full: {
+    page: 'the session store is full',
+    health: (where) => `out of memory: the session store is full (Redis at ${where} refuses writes)`,
+    startup: (where, message) => `Redis at ${where} is full and refuses writes (${message}): raise its maxmemory, or let it evict (maxmemory-policy allkeys-lfu).`
+  },
+  permission: {
+    page: 'the app may not write to the session store: permission denied',
+    health: (where, message) => `permission: the app may not write to the session store (Redis at ${where} refuses: ${message})`,
+    startup: (where, message) => `Redis at ${where} refuses the session writes (${message}): the Redis user may not run scripts or a command the app needs; ` +
+      'grant it +eval +evalsha +get +set +del +time +ping, or use another user in REDIS_URL.'
+  },
+  replica: {
+    page: 'the session store is a read-only replica',
+    health: (where, message) => `read-only replica: the session store is a read-only replica (Redis at ${where} refuses writes: ${message}); point REDIS_URL at the primary`,
+    startup: (where, message) => `REDIS_URL points at a read-only replica (Redis at ${where} refuses writes: ${message}): point it at the primary.`
+  }
+}
+
+/** Writes refused while Redis still answers: known from the last write, cleared by the next that works. */
+interface Writes { refused: WriteRefusal | undefined }
 
 export async function connectRedisStore (options: RedisStoreOptions, fresh: FreshIds, log: FastifyBaseLogger): Promise<StoreBackendParts> {
   const where = redactUrl(options.url)
+  const timeout = options.commandTimeout
   const client = createClient({
     url: options.url,
     // Fail commands at once while disconnected instead of queueing them: a 503 now beats a hung
@@ -64,49 +97,46 @@ export async function connectRedisStore (options: RedisStoreOptions, fresh: Fres
     lastReason = err.message
     if (connected) outage.unavailable(err.message)
   })
-  // Write deadlines are checked by Redis's clock (see BEFORE_DEADLINE), so keep the difference
-  // between its clock and ours, measured again at every connection: three readings, keeping the
-  // one with the shortest round trip (its error is at most half of that).
-  let clockOffset = 0
-  const measureClock = async () => {
-    let best = { roundTrip: Infinity, offset: 0 }
-    for (let i = 0; i < 3; i++) {
-      const sent = Date.now()
-      const [seconds, micros] = await client.time()
-      const received = Date.now()
-      if (received - sent < best.roundTrip) {
-        best = { roundTrip: received - sent, offset: Number(seconds) * 1000 + Math.floor(Number(micros) / 1000) - (sent + received) / 2 }
-      }
-    }
-    clockOffset = best.offset
-  }
+  // Write deadlines are checked by Redis's clock (see BEFORE_DEADLINE): measured at every
+  // connection, when a write is refused as late (our wall clock may have stepped), and on a timer.
+  const clock = new RedisClock(() => withinDeadline(timeout, client.time()), options.wallClock ?? Date.now,
+    (offset, previous) => log.debug({ redis: where, offsetMs: Math.round(offset), changedMs: Math.round(offset - previous) }, 'redis: clock offset measured'))
+  const measureAgain = () => { if (client.isReady) clock.measure().catch(() => {}) }
   client.on('ready', () => {
     // A reconnection measures again; the first connection is measured below, before any write.
-    if (connected) measureClock().catch(() => {})
+    if (connected) measureAgain()
     connected = true
     lastReason = undefined
   })
 
   try {
-    await firstConnection(client, options.connectWait)
+    await firstConnection(client, options.connectWait, timeout)
   } catch (err) {
     client.destroy()
-    throw new SessionStoreUnreachable(
-      `cannot reach Redis at ${where} (${(err as Error).message}). Start Redis or correct REDIS_URL; ` +
-      'to wait for it instead, set REDIS_CONNECT_WAIT to a number of seconds.'
-    )
+    throw unreachable(err, where, options.connectWait)
   }
-  await measureClock()
-  log.info({ redis: where, prefix: options.prefix }, 'redis: connected')
-
-  const writes = { full: false }
   // Half the request's deadline: a write Redis refuses as late is answered while the request still
   // waits, so its 503 comes from the refusal, never from a timer racing a write that did land.
-  const writeDeadline = () => Date.now() + clockOffset + options.commandTimeout / 2
+  const writeDeadline = () => clock.now() + timeout / 2
+  // A Redis that answers PING may still refuse every session write (an ACL user without scripts, a
+  // replica, a full one): check the writes sessions make, each within the command deadline.
+  const checkKey = `${options.prefix}startup-check`
+  try {
+    await clock.measure()
+    await withinDeadline(timeout, client.beforeDeadline(writeDeadline(), 'SET', checkKey, '1', 'PX', '1000'))
+    await withinDeadline(timeout, client.beforeDeadline(writeDeadline(), 'DEL', checkKey))
+  } catch (err) {
+    client.destroy()
+    throw startupRefusal(err, where, options.connectWait)
+  }
+  log.info({ redis: where, prefix: options.prefix }, 'redis: connected')
+  const clockCheck = setInterval(measureAgain, CLOCK_CHECK_MS).unref()
+
+  const writes: Writes = { refused: undefined }
   const redisStore = new RedisSessionStore(client, options.prefix, options.ttlSeconds, fresh, writeDeadline)
   return {
     description: 'redis',
-    store: storeAnswering503(redisStore, options.commandTimeout, writes, outage),
+    store: storeAnswering503(redisStore, timeout, writes, outage, measureAgain),
     health: async (): Promise<Health> => {
       if (!client.isReady) {
         const auth = /WRONGPASS|NOAUTH/.test(lastReason ?? '')
@@ -115,42 +145,75 @@ export async function connectRedisStore (options: RedisStoreOptions, fresh: Fres
           : { ok: false, reason: `disconnected: the session store (Redis at ${where}) cannot be reached` }
       }
       try {
-        await withinDeadline(options.commandTimeout, client.ping())
-        // A full Redis still answers PING but refuses every session write. After a write was refused
-        // for that, check with a short-lived write of our own whether it still is (and only then,
+        await withinDeadline(timeout, client.ping())
+        // PING answers while writes are refused. After a write was refused, check with a short-lived
+        // write of our own, through the sessions' own script, whether it still is (and only then,
         // so a healthy Redis gets no writes from health checks).
-        if (writes.full) {
-          await withinDeadline(options.commandTimeout, client.set(`${options.prefix}healthz`, '1', { expiration: { type: 'PX', value: 1000 } }))
-          writes.full = false
+        if (writes.refused) {
+          await withinDeadline(timeout, client.beforeDeadline(writeDeadline(), 'SET', `${options.prefix}healthz`, '1', 'PX', '1000'))
+          writes.refused = undefined
         }
         return { ok: true }
       } catch (err) {
-        return { ok: false, reason: healthReason(err, where, options.commandTimeout) }
+        noteWrite(writes, err, measureAgain)
+        return { ok: false, reason: healthReason(err, where, timeout) }
       }
     },
     close: async () => {
+      clearInterval(clockCheck)
       // QUIT waits for Redis to answer; a frozen one never does, so give it the command deadline.
       if (client.isReady) {
         const quit = client.close().then(() => true, () => false)
-        if (await Promise.race([quit, sleep(options.commandTimeout).then(() => false)])) return
+        // withinDeadline clears its timer: a bare sleep here kept every closed app's process alive for it.
+        if (await withinDeadline(timeout, quit).catch(() => false)) return
       }
       client.destroy()
     }
   }
 }
 
-/** Connected, or the first connection error (waitSeconds = 0) / a timeout (waitSeconds > 0). */
+/** A write's outcome: remembered for /healthz and the log; one refused as late measures the clock again. */
+function noteWrite (writes: Writes, err: unknown, measureAgain: () => void): void {
+  if (!err) {
+    writes.refused = undefined
+    return
+  }
+  writes.refused = writeRefusalOf(err) ?? writes.refused
+  if (isLate(err)) measureAgain()
+}
+
+function unreachable (err: unknown, where: string, connectWait: number): SessionStoreUnreachable {
+  return new SessionStoreUnreachable(`cannot reach Redis at ${where} (${(err as Error).message}). Start Redis or correct REDIS_URL; ` +
+    (connectWait === 0 ? 'to wait for it instead, set REDIS_CONNECT_WAIT to a number of seconds.' : `to wait longer, raise REDIS_CONNECT_WAIT (now ${connectWait} s).`))
+}
+
+/** The startup check failed: one line saying why and what to do. */
+function startupRefusal (err: unknown, where: string, connectWait: number): SessionStoreUnreachable {
+  const kind = writeRefusalOf(err)
+  if (kind) return new SessionStoreRefused(REFUSALS[kind].startup(where, messageOf(err)))
+  if ((err as Error).name === 'TimeoutError') return unreachable(err, where, connectWait)
+  return new SessionStoreUnreachable(`Redis at ${where} failed the startup check of a session write (${messageOf(err)}).`)
+}
+
+/**
+ * Connected (handshake included), or the first connection error or the command deadline
+ * (waitSeconds = 0: a frozen Redis accepts the socket and never answers), or the wait's own limit.
+ */
 async function firstConnection (
   client: { connect (): Promise<unknown>, once (event: 'error', listener: (err: Error) => void): unknown },
-  waitSeconds: number
+  waitSeconds: number,
+  commandTimeout: number
 ): Promise<void> {
   const connected = client.connect()
   // Once the race is decided, the loser's rejection has nobody listening: keep it quiet.
   connected.catch(() => {})
-  // The wait's timer is cancelled once connected, so it never holds the process open.
+  // The timers are cancelled once connected, so they never hold the process open.
   const timer = new AbortController()
   const giveUp = waitSeconds === 0
-    ? new Promise<never>((_resolve, reject) => client.once('error', reject))
+    ? Promise.race([
+      new Promise<never>((_resolve, reject) => client.once('error', reject)),
+      sleep(commandTimeout, undefined, { signal: timer.signal }).then(() => { throw new CommandDeadlineExceeded(commandTimeout) })
+    ])
     : sleep(waitSeconds * 1000, undefined, { signal: timer.signal })
       .then(() => { throw new Error(`not reachable within REDIS_CONNECT_WAIT=${waitSeconds}s`) })
   giveUp.catch(() => {})
@@ -162,9 +225,10 @@ async function firstConnection (
 }
 
 function healthReason (err: unknown, where: string, timeout: number): string {
-  const message = (err as Error).message
+  const message = messageOf(err)
   if ((err as Error).name === 'TimeoutError') return `timeout: Redis at ${where} did not answer within ${timeout} ms`
-  if (message.startsWith('OOM')) return `out of memory: the session store is full (Redis at ${where} refuses writes)`
+  const kind = writeRefusalOf(err)
+  if (kind) return REFUSALS[kind].health(where, message)
   return `disconnected: the session store (Redis at ${where}) cannot be reached (${message})`
 }
 
@@ -190,13 +254,16 @@ class CommandDeadlineExceeded extends Error {
  * a command is written to the socket, so it does not cover a Redis that is frozen mid-connection.
  * A write that waited out its deadline in a frozen Redis's socket is refused when Redis wakes
  * (RedisSessionStore writes through BEFORE_DEADLINE), so a 503 always means nothing was written.
+ * While writes are refused, a read that works does not make the store "available again" in the
+ * log: one line when writes start failing, one when a write works again.
  */
-function storeAnswering503 (store: RedisSessionStore, commandTimeout: number, writes: { full: boolean }, outage: OutageLog): SessionStore {
+function storeAnswering503 (store: RedisSessionStore, commandTimeout: number, writes: Writes, outage: OutageLog, measureAgain: () => void): SessionStore {
   const fail = (callback: Callback, cause: Error) => {
-    outage.unavailable(cause.message, true)
-    callback(new SessionStoreUnavailable(cause))
+    outage.unavailable(messageOf(cause), true)
+    const kind = writeRefusalOf(cause)
+    callback(new SessionStoreUnavailable(cause, kind && REFUSALS[kind].page))
   }
-  const wrap = (callback: Callback): Callback => {
+  const wrap = (callback: Callback, isWrite: boolean): Callback => {
     let settled = false
     const timer = setTimeout(() => {
       settled = true
@@ -206,20 +273,20 @@ function storeAnswering503 (store: RedisSessionStore, commandTimeout: number, wr
       if (settled) return
       clearTimeout(timer)
       if (err) return fail(callback, err as Error)
-      outage.available()
+      if (isWrite || writes.refused === undefined) outage.available()
       callback(undefined, result)
     }
   }
+  const write = (callback: Callback): Callback => {
+    const answer = wrap(callback, true)
+    return (err, result) => {
+      noteWrite(writes, err, measureAgain)
+      answer(err, result)
+    }
+  }
   return {
-    get: (sessionId, callback) => { store.get(sessionId, wrap(callback as Callback)) },
-    set: (sessionId, session, callback) => {
-      const answer = wrap(callback as Callback)
-      store.set(sessionId, session, (err, result) => {
-        // Remembered for /healthz: Redis answers "OOM …" to writes when it is full.
-        writes.full = String((err as Error | undefined)?.message ?? '').startsWith('OOM')
-        answer(err, result)
-      })
-    },
-    destroy: (sessionId, callback) => { store.destroy(sessionId, wrap(callback as Callback)) }
+    get: (sessionId, callback) => { store.get(sessionId, wrap(callback as Callback, false)) },
+    set: (sessionId, session, callback) => { store.set(sessionId, session, write(callback as Callback)) },
+    destroy: (sessionId, callback) => { store.destroy(sessionId, write(callback as Callback)) }
   }
 }
