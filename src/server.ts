@@ -6,13 +6,15 @@ import closeWithGrace from 'close-with-grace'
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
 import { ConfigError, loadSettings, parseSecrets, type SecretSource, type Settings } from './config.js'
 import { SessionStoreUnreachable } from './framework/session-modes/index.js'
-import { buildApp } from './app.js'
 
 let settings: Settings
 let secretSource: SecretSource
 let app: FastifyInstance
 try {
   ({ settings, secretSource } = loadSettings())
+  // Loaded once the settings are known to be good, so a wrong one is reported without first
+  // loading Fastify and every plugin (about 0.2 s).
+  const { buildApp } = await import('./app.js')
   app = await buildApp(settings, { logStartup: (log) => logStartup(log, settings, secretSource) })
 } catch (err) {
   if (!(err instanceof ConfigError || err instanceof SessionStoreUnreachable)) throw err

@@ -147,7 +147,11 @@ t.test('a person browsing: counter, cart, errors at the field, flashes, reset, a
     else if (message.type() === 'error') consoleErrors.push(`${message.text()} (${message.location().url})`)
   })
   watchCsp(page)
-  const shot = (name: string, on = page) => on.screenshot({ path: `${ARTIFACTS}${name}.png`, fullPage: true })
+  // A picture of each step, for a person looking into a failure: TEST_SCREENSHOTS=1 (each costs
+  // Chromium a full-page render and a PNG; they assert nothing, so a plain run skips them).
+  const shot = async (name: string, on = page) => {
+    if (process.env.TEST_SCREENSHOTS === '1') await on.screenshot({ path: `${ARTIFACTS}${name}.png`, fullPage: true })
+  }
   /** Does something that submits a form, and waits for the page the redirect leads to. */
   const submit = async (action: () => Promise<void>, on = page) => { await Promise.all([on.waitForEvent('load'), action()]) }
 

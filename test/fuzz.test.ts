@@ -5,12 +5,16 @@ import Handlebars from 'handlebars'
 import { Browser, cartOf, countOf, flashesOf, itemFieldOf } from './helper.js'
 import { eachSessionMode, type Mode } from './modes.js'
 
-// Enough to matter, quick enough for every CI run: more where a case costs less.
-const RUNS: Record<Mode, { cookies: number, forms: number, edges: number }> = {
-  cookie: { cookies: 2000, forms: 1000, edges: 200 },
-  memory: { cookies: 1000, forms: 500, edges: 100 },
-  redis: { cookies: 500, forms: 300, edges: 80 }
+// Random cases per property: enough to matter in a plain `npm test`, more where a case costs less.
+// TEST_FUZZ_SCALE multiplies them; CI's first run uses 2, the depth this suite used to have.
+const SCALE = Math.max(1, Number(process.env.TEST_FUZZ_SCALE ?? '1') || 1)
+const BASE: Record<Mode, { cookies: number, forms: number, edges: number }> = {
+  cookie: { cookies: 1000, forms: 500, edges: 100 },
+  memory: { cookies: 500, forms: 250, edges: 50 },
+  redis: { cookies: 250, forms: 150, edges: 40 }
 }
+const RUNS = Object.fromEntries(Object.entries(BASE).map(([mode, runs]) =>
+  [mode, { cookies: runs.cookies * SCALE, forms: runs.forms * SCALE, edges: runs.edges * SCALE }])) as typeof BASE
 
 /** Characters a cookie header can carry (Node rejects control characters before the app sees them). */
 const headerChar = fc.oneof(
