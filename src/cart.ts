@@ -33,6 +33,20 @@ function lengthOf (text: string): number {
 const EMOJI = new RegExp(String.raw`\p{RGI_Emoji}[\uFE0E\uFE0F]?|\p{Emoji}[\uFE0E\uFE0F]`, 'gv')
 
 /**
+ * Invisible characters that are part of writing, not tricks: the zero-width non-joiner and joiner
+ * between two letters of a script that spells with them (Persian کتاب‌ها, Sinhala ශ්‍රී, Hindi क्‌ष),
+ * an ideographic variation selector after a kanji (葛󠄀), a Mongolian variation selector after a
+ * Mongolian letter. They are set aside like emoji; the same characters anywhere else are refused.
+ */
+const JOINING_SCRIPTS = String.raw`\p{Script=Arabic}\p{Script=Syriac}\p{Script=Nko}\p{Script=Devanagari}\p{Script=Bengali}` +
+  String.raw`\p{Script=Gurmukhi}\p{Script=Gujarati}\p{Script=Oriya}\p{Script=Tamil}\p{Script=Telugu}\p{Script=Kannada}` +
+  String.raw`\p{Script=Malayalam}\p{Script=Sinhala}\p{Script=Mongolian}`
+const WRITING_JOINERS = new RegExp(
+  String.raw`(?<=[${JOINING_SCRIPTS}]\p{M}*)[\u200C\u200D](?=[${JOINING_SCRIPTS}])` +
+  String.raw`|(?<=\p{Ideographic})[\u{E0100}-\u{E01EF}\uFE00-\uFE0F]` +
+  String.raw`|(?<=\p{Script=Mongolian})[\u180B-\u180F]`, 'gu')
+
+/**
  * Control (Cc: NUL, CR, LF, tab…), format (Cf: bidirectional overrides that make `gnp.exe` show as
  * `exe.png`, zero-width characters), line or paragraph separators (U+2028/2029), and every
  * character Unicode says renders as nothing (Default_Ignorable_Code_Point: the Hangul fillers
@@ -40,15 +54,18 @@ const EMOJI = new RegExp(String.raw`\p{RGI_Emoji}[\uFE0E\uFE0F]?|\p{Emoji}[\uFE0
  */
 const INVISIBLE = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Default_Ignorable_Code_Point}]/u
 
-/** Characters that show as blank space: white space, and the Braille blank (U+2800) that looks like one. */
-const BLANK = /[\p{White_Space}\u2800]/gu
+/**
+ * Characters that show as blank space: white space, and the printable characters drawn as nothing
+ * (the Braille blank U+2800, the musical null notehead U+1D159, the Khitan filler U+16FE4).
+ */
+const BLANK = /[\p{White_Space}\u2800]|\u{1D159}|\u{16FE4}/gu
 
 /** The cart with `rawItem` added, or why it cannot be. Never changes `cart`. */
 export function addToCart (cart: readonly string[], rawItem: string | undefined): CartChange {
   // NFC, so the same name typed two ways (é as one character or as e + accent) is the same item.
   const item = (rawItem ?? '').normalize('NFC').trim()
   if (item === '') return { ok: false, reason: 'Type the name of an item before adding it.' }
-  const withoutEmoji = item.replace(EMOJI, '🙂')
+  const withoutEmoji = item.replace(EMOJI, '🙂').replace(WRITING_JOINERS, '')
   if (INVISIBLE.test(withoutEmoji)) {
     return { ok: false, reason: 'An item name cannot contain line breaks, tabs or invisible control characters.' }
   }

@@ -57,7 +57,8 @@ export function checkRedisUrl (value: string): void {
   if (!/^rediss?:\/\//i.test(value)) throw new ConfigError(`REDIS_URL must start with redis:// (or rediss:// for TLS): ${fix}`)
   // A bad port makes the URL unparsable: find it in the text after the credentials to say so.
   const afterCredentials = value.slice(value.includes('@') ? value.lastIndexOf('@') + 1 : value.indexOf('//') + 2)
-  const port = /^(?:\[[^\]]*\]|[^:/?#]*):([^/?#]*)/.exec(afterCredentials)?.[1]
+  // The host is an [IPv6] literal or runs to the first : / ? #; a port, if any, follows a colon.
+  const port = /^(?:\[[^\]]*\]|[^[:/?#]*)(?::([^/?#]*))?/.exec(afterCredentials)?.[1]
   if (port && !(/^\d{1,5}$/.test(port) && Number(port) >= 1 && Number(port) <= 65535)) {
     throw new ConfigError(`REDIS_URL has the port "${port}", which is not a number from 1 to 65535: ${fix} (6379 is Redis's own)`)
   }
@@ -65,6 +66,14 @@ export function checkRedisUrl (value: string): void {
     throw new ConfigError(`REDIS_URL is not a valid URL: ${fix} (spaces and other special characters in a password must be percent-encoded)`)
   }
   const url = new URL(value)
+  // The Redis client decodes the user name and password; a bare % (50%off) would throw there.
+  for (const part of [url.username, url.password]) {
+    try {
+      decodeURIComponent(part)
+    } catch {
+      throw new ConfigError(`REDIS_URL has a % in its user name or password that starts no %XX escape: write % as %25; ${fix}`)
+    }
+  }
   if (url.hostname === '') throw new ConfigError(`REDIS_URL has no host: ${fix}`)
   if (url.search !== '' || url.hash !== '') {
     throw new ConfigError(`REDIS_URL has a ? or # part, which the Redis client ignores: remove it (in a password, write ? as %3F and # as %23); ${fix}`)

@@ -1,7 +1,7 @@
 // Unit tests for the cart's rules and the flash queue helpers.
 import t from 'tap'
 import { addToCart, cartFrom, MAX_CART_ITEMS, MAX_ITEM_BYTES } from '../src/cart.js'
-import { flashList, pendingFlashCount, withFlash } from '../src/framework/session-modes/index.js'
+import { flashList, MAX_PENDING_FLASHES, pendingFlashCount, withFlash, withinFlashLimit } from '../src/framework/session-modes/index.js'
 
 t.test('addToCart trims, appends and never changes the cart it was given', async (t) => {
   const cart = ['apple']
@@ -74,15 +74,38 @@ t.test('names with nothing visible in them are refused; emoji sequences keep the
     'zero-width joiners only': '\u200d\u200d\u200d',
     'a zero-width joiner outside an emoji': 'a\u200db',
     'a variation selector on a letter': 'a\ufe0f',
-    'soft hyphen U+00AD': 'co\u00adop'
+    'soft hyphen U+00AD': 'co\u00adop',
+    'a zero-width non-joiner between Latin letters': 'a\u200cb',
+    'a joiner after an Arabic letter, at the end': 'ک\u200c'
   }
   for (const [label, item] of Object.entries(invisible)) {
     t.match(addToCart([], item), { ok: false, reason: /invisible control characters/ }, label)
   }
-  for (const item of ['\u2800', ' \u2800 \u3000 ', '\u2800\u2800']) {
+  for (const item of ['\u2800', ' \u2800 \u3000 ', '\u2800\u2800', '\u{1D159}', '\u{16FE4}', '\u2800\u{1D159}']) {
     t.match(addToCart([], item), { ok: false, reason: /nothing visible in it/ }, 'blank: Braille blank and spaces')
   }
   for (const item of ['👩‍💻', '❤️', '1️⃣', '👍🏽', '🏴󠁧󠁢󠁳󠁣󠁴󠁿', 'tea ☕️ and 👨‍👩‍👧', '❤️‍🔥']) {
     t.match(addToCart([], item), { ok: true, item }, `emoji sequence ${[...item].length} code points`)
   }
+  // Words that are spelled with an invisible character: refusing them would refuse the language.
+  const written = {
+    'Persian, a non-joiner inside a word': 'کتاب\u200cها',
+    'Urdu, a non-joiner inside a word': 'نان\u200cخطائی',
+    'Sinhala, a joiner inside a word': 'ශ්\u200dරී ලංකා',
+    'Bengali, a joiner before a virama': 'র\u200d্যাব',
+    'Hindi, a non-joiner inside a conjunct': 'क्\u200cष',
+    'Japanese, an ideographic variation selector': '葛\u{E0100}',
+    'Mongolian, a free variation selector': 'ᠠ\u180b'
+  }
+  for (const [label, item] of Object.entries(written)) t.match(addToCart([], item), { ok: true, item }, label)
+})
+
+t.test('the flash queue keeps at most 10 messages, dropping the oldest first', async (t) => {
+  t.equal(MAX_PENDING_FLASHES, 10)
+  let queue = withFlash(undefined, { category: 'error', message: 'e0' })
+  for (let i = 1; i <= 14; i++) queue = withFlash(queue, { category: 'success', message: `s${i}` })
+  t.equal(pendingFlashCount(queue), 10)
+  t.same(queue, { success: ['s5', 's6', 's7', 's8', 's9', 's10', 's11', 's12', 's13', 's14'] }, 'the error went first (its category began first), then the oldest successes')
+  const within = { info: ['a'] }
+  t.equal(withinFlashLimit(within), within, 'a queue within the limit is returned as it is')
 })

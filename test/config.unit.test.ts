@@ -151,7 +151,7 @@ t.test('TRUST_PROXY: at most 100 hops, and a CIDR prefix no longer than the addr
 })
 
 t.test('REDIS_URL is checked whole: scheme, host, port, database index', async (t) => {
-  for (const url of ['redis://127.0.0.1:6379', 'redis://h:6379/', 'rediss://user:p%40ss@redis.example:6380/15', 'redis://[::1]:6379/0', 'redis://h/2147483647']) {
+  for (const url of ['redis://127.0.0.1:6379', 'redis://h:6379/', 'rediss://user:p%40ss@redis.example:6380/15', 'redis://[::1]:6379/0', 'redis://h/2147483647', 'redis://[::1]', 'redis://[::1]/0', 'redis://u:p@[::1]', 'redis://:50%25off@h']) {
     t.equal(refusal({ REDIS_URL: url }), 'accepted', url)
   }
   const refused = {
@@ -164,7 +164,8 @@ t.test('REDIS_URL is checked whole: scheme, host, port, database index', async (
     'redis://h/-1': /the database "\/-1"/,
     'redis://h/1.5': /the database "\/1\.5"/,
     'redis://h/2147483648': /the database "\/2147483648"/,
-    'redis://h/0/1': /the database "\/0\/1"/
+    'redis://h/0/1': /the database "\/0\/1"/,
+    'redis://:50%off@h:6379': /^REDIS_URL has a % in its user name or password that starts no %XX escape: write % as %25/
   }
   for (const [url, expected] of Object.entries(refused)) t.match(refusal({ REDIS_URL: url }), expected, url)
   // A password with an unescaped / or @ is never echoed, even in part.

@@ -56,9 +56,11 @@ const refusedSettings: Array<[Record<string, string>, RegExp]> = [
 ]
 
 t.test('a wrong setting stops the start before anything connects', async (t) => {
+  // Independent processes: started two at a time, each waiting only for its own exit.
+  t.jobs = 2
   for (const [env, expected] of refusedSettings) {
     const name = Object.entries(env).map(([key, value]) => `${key}=${value}`).join(' ')
-    await t.test(name, async (t) => oneLine(t, await start(env), expected))
+    t.test(name, { buffered: true }, async (t) => oneLine(t, await start(env), expected))
   }
 })
 

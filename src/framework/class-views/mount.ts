@@ -6,7 +6,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import {
   cameFromThisOrigin, csrfTokenOf, CsrfTokenRefused, dryRunSession, flashList, formCheckOf, hasSessionCookie, pendingFlashCount,
-  requireSessionPlugin, sessionOf, withinFlashLimit, type FieldState, type Flash, type FlashQueue, type SessionAccess
+  requireSessionPlugin, sessionOf, withFlash, type FieldState, type Flash, type FlashQueue, type SessionAccess
 } from '../session-modes/index.js'
 import { wantsJson } from './negotiate.js'
 import type { RouteTable } from './route-table.js'
@@ -81,12 +81,9 @@ export function mountViews (app: FastifyInstance, routes: RouteTable, ViewClass:
     /** POST, 303, GET: the flash and the field go through the session to the page the browser is sent to. */
     const sendBack = (request: FastifyRequest, reply: FastifyReply, { flash, field, redirectTo }: FormOutcome) => {
       const session = sessionOf(request)
-      if (flash) {
-        request.flash(flash.category, flash.message)
-        const queue = session.get('flash')!
-        const kept = withinFlashLimit(queue)
-        if (kept !== queue) session.set('flash', kept)
-      }
+      // Queued through sessionOf, in @fastify/flash's format (which shows and consumes it), so the
+      // write is seen like any other: it moves `touchedAt`, and the store's size budget counts it.
+      if (flash) session.set('flash', withFlash(session.get('flash'), flash))
       if (field) session.set('formField', keepable(field))
       return reply.header('cache-control', 'no-store').redirect(routes.pathFor(redirectTo ?? form.page), 303)
     }
@@ -134,8 +131,11 @@ function staleFormOutcome ({ refill }: FormMethod, body: unknown): FormOutcome {
 
 /** Controls and line or paragraph separators: each becomes a space in a refilled field. */
 const BREAKS = /[\p{Cc}\p{Zl}\p{Zp}]/gu
-/** Format characters (bidi overrides, zero-width ones) are dropped, but for the joiner inside emoji such as 👩‍💻. */
-const INVISIBLES = /(?!\u200d)\p{Cf}/gu
+/**
+ * Format characters (bidi overrides, zero-width spaces) are dropped, but for the zero-width joiner
+ * and non-joiner, which emoji (👩‍💻) and words in Persian, Hindi or Sinhala are spelled with.
+ */
+const INVISIBLES = /(?![\u200c\u200d])\p{Cf}/gu
 
 /**
  * The field as it may be shown again: what was typed, but with no invisible character that could

@@ -116,9 +116,15 @@ export class RedisSessionStore {
   ) {}
 
   get (sessionId: string, callback: Callback<Session | null>): void {
-    this.client.get(this.prefix + sessionId).then(
-      (json) => callback(null, json === null ? null : JSON.parse(json) as Session),
-      callback)
+    this.client.get(this.prefix + sessionId).then((json) => {
+      // A value under the prefix that is not a session (written by something else) is no session:
+      // the browser starts afresh instead of the request failing.
+      let session: Session | null = null
+      try {
+        session = json === null ? null : JSON.parse(json) as Session
+      } catch {}
+      callback(null, session)
+    }, callback)
   }
 
   /** Inserts a new id only if unused, updates any other only if it still exists; else writes nothing. */

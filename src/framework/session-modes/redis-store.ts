@@ -152,6 +152,7 @@ export async function connectRedisStore (options: RedisStoreOptions, fresh: Fres
         if (writes.refused) {
           await withinDeadline(timeout, client.beforeDeadline(writeDeadline(), 'SET', `${options.prefix}healthz`, '1', 'PX', '1000'))
           writes.refused = undefined
+          outage.available() // writes work again: said once, here or by the next session write
         }
         return { ok: true }
       } catch (err) {

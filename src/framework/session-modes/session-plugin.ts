@@ -3,12 +3,11 @@
  * CSRF, registered together in the context that serves pages. Views reach the session through
  * `sessionOf(request)`, which works the same in every mode.
  *
- * @fastify/flash reads and writes `request.session` itself (its API takes no session object), so
- * it bypasses `sessionOf`: its writes skip the dry run and do not move `touchedAt`. mountViews never
- * calls it on HEAD, so HEAD still writes nothing; and a flash is only ever written by a request that
- * also writes through `sessionOf` (a form changes the cart or resets) or is followed by one (a
- * refused item's 303 leads to a page, which counts). The CSRF token goes through `sessionOf` like
- * any other key (csrf-token.ts).
+ * Flashes are queued through `sessionOf` (mount.ts, in @fastify/flash's format, at most
+ * MAX_PENDING_FLASHES) and shown and consumed by @fastify/flash's `reply.flash()`, which reads and
+ * writes `request.session` itself (its API takes no session object): that consuming write skips the
+ * dry run, so mountViews never calls it on HEAD. The CSRF token goes through `sessionOf` like any
+ * other key (csrf-token.ts).
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'

@@ -82,12 +82,18 @@ export function storeSessionBackend (
       app.addHook('onSend', (request, _reply, payload, done) => {
         if (!storeSessionOf(request) || (request as WithSnapshot)[BEFORE_WRITES] === null) return done(null, payload)
         const bytes = storedSize(request)
-        if (bytes > maxBytes) {
-          restoreBeforeWrites(request)
-          const kept = storeDataOf(request)
-          kept.flash = withFlash(kept.flash, { category: 'error', message: tooLargeForStoreMessage(maxBytes) })
-          request.log.warn({ sessionBytes: bytes, limit: maxBytes }, 'session too large for the store; change not saved')
-        }
+        if (bytes <= maxBytes) return done(null, payload)
+        restoreBeforeWrites(request)
+        const refusal = { category: 'error' as const, message: tooLargeForStoreMessage(maxBytes) }
+        const kept = storeDataOf(request)
+        kept.flash = withFlash(kept.flash, refusal)
+        // The message itself may not fit beside the messages already waiting: then it waits alone.
+        if (storedSize(request) > maxBytes) kept.flash = withFlash(undefined, refusal)
+        // A session already over the budget (SESSION_MAX_BYTES was lowered) cannot take even that:
+        // nothing of this request is saved, and the session stays as it is until it shrinks.
+        const saved = storedSize(request) <= maxBytes
+        if (!saved) dropStoreSession(request)
+        request.log.warn({ sessionBytes: bytes, limit: maxBytes, userTold: saved }, 'session too large for the store; change not saved')
         done(null, payload)
       })
       // @fastify/session resolves `secure: 'auto'` once, when a session is made, and keeps it with the

@@ -384,16 +384,21 @@ for (const mode of ['memory', 'redis'] as const) {
     const item = (n: number) => `${n} ${'🍎'.repeat(75)}`
     let accepted = 0
     let refusal
+    // Every key's size as Redis holds it (redis mode), read after each request that may write.
+    const keysWithinBudget = async (after: string) => {
+      for (const key of await client?.keys(`${testSettings().REDIS_PREFIX}*`) ?? []) {
+        const bytes = await client!.strLen(key)
+        t.ok(bytes <= 4096, `after ${after}: STRLEN ${bytes} bytes`)
+      }
+    }
     for (let n = 1; n <= 20 && refusal === undefined; n++) {
       t.equal((await browser.post('/cart', { item: item(n) })).statusCode, 303)
+      await keysWithinBudget(`adding item ${n}`)
       const page = await browser.get('/')
+      await keysWithinBudget(`the page after item ${n}`)
       const flashes = flashesOf(page)
       if (flashes.some((f) => f.startsWith('error:'))) refusal = { page, flashes }
       else accepted = n
-      for (const key of await client?.keys(`${testSettings().REDIS_PREFIX}*`) ?? []) {
-        const bytes = await client!.strLen(key)
-        t.ok(bytes <= 4096, `STRLEN ${bytes} bytes`)
-      }
     }
     t.ok(refusal, 'the budget refused a change before the cart was full')
     t.ok(accepted >= 4, `the cart kept ${accepted} items first`)
@@ -406,6 +411,18 @@ for (const mode of ['memory', 'redis'] as const) {
     const after = await browser.get('/')
     t.same(flashesOf(after), [], 'the message is shown once')
     t.equal(cartOf(after).length, accepted, 'and the session goes on')
+
+    // Stale forms that never follow their 303 each queue a message: near the budget, those are
+    // counted too, and the session never grows past it.
+    const sameOrigin = { 'sec-fetch-site': 'same-origin' }
+    for (let i = 0; i < 12; i++) {
+      t.equal((await browser.post('/cart/clear', { _csrf: 'stale' }, sameOrigin)).statusCode, 303)
+      await keysWithinBudget(`stale form ${i + 1}`)
+    }
+    const afterStale = await browser.get('/')
+    t.equal(cartOf(afterStale).length, accepted, 'the stale forms changed nothing')
+    t.ok(flashesOf(afterStale).length <= 10, `${flashesOf(afterStale).length} messages waited`)
+
     t.equal((await browser.post('/cart/clear')).statusCode, 303, 'a change that fits is saved again')
     t.same(cartOf(await browser.get('/')), [])
   })
@@ -421,4 +438,16 @@ t.test('memory: SESSION_MAX_BYTES sets the budget', async (t) => {
   const page = await browser.get('/')
   t.same(cartOf(page), [item(1)], 'a second does not')
   t.same(flashesOf(page), ['error: That change was not saved: it would have made your session larger than this site keeps for one (1024 bytes).'])
+})
+
+t.test('redis: a value under the prefix that is not a session gives a fresh session, not an error', { skip: noRedis }, async (t) => {
+  const redis = await startRedis(t)
+  const client = await redisClient(t, redis)
+  const browser = new Browser(await build(t, { SESSION_STORE: 'redis', REDIS_URL: redis.url, REDIS_PREFIX: 'junk:' }))
+  t.equal(countOf(await browser.get('/')), 1)
+  const [key] = await client.keys('junk:*')
+  await client.set(key!, 'this is not JSON', { expiration: { type: 'EX', value: 60 } })
+  const page = await browser.get('/')
+  t.equal(page.statusCode, 200)
+  t.equal(countOf(page), 1, 'a fresh session')
 })
