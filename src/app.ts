@@ -125,7 +125,8 @@ export async function buildApp (settings: Settings, options: BuildOptions = {}):
     pages.removeAllContentTypeParsers()
     await pages.register(fastifyFormbody)
     await pages.register(sessionPlugin, { backend: sessions, trustedOrigins: parseTrustedOrigins(settings.TRUSTED_ORIGINS) })
-    const aboutPanel = aboutPanelFor(settings.SESSION_STORE, settings.SESSION_TIMEOUT)
+    const expiryRule = { idleTimeout: settings.SESSION_TIMEOUT, maxAge: settings.SESSION_MAX_AGE }
+    const aboutPanel = aboutPanelFor(settings.SESSION_STORE, expiryRule)
     mountViews(pages, routes, TutorialViews, { nav, pageContext: (request) => ({ about: aboutPanel(request) }) })
     mountViews(pages, routes, CartViews)
 
@@ -134,7 +135,7 @@ export async function buildApp (settings: Settings, options: BuildOptions = {}):
       schema: { response: { 200: sessionInfoSchema } }
     }, async (request, reply) => {
       reply.header('cache-control', 'no-store').header('vary', 'Cookie')
-      return sessionInfo(request, settings.SESSION_STORE, settings.SESSION_TIMEOUT)
+      return sessionInfo(request, settings.SESSION_STORE, expiryRule)
     })
     options.extend?.(pages, routes)
   })

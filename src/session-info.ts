@@ -4,7 +4,7 @@
  */
 import type { FastifyRequest } from 'fastify'
 import { cartFrom } from './cart.js'
-import { pendingFlashCount, SESSION_COOKIE, sessionOf, type SessionMode } from './framework/session-modes/index.js'
+import { expiryOf, pendingFlashCount, SESSION_COOKIE, sessionOf, type ExpiryRule, type SessionMode } from './framework/session-modes/index.js'
 
 export interface SessionInfo {
   store: SessionMode
@@ -31,16 +31,21 @@ export const sessionInfoSchema = {
   }
 } as const
 
-export function sessionInfo (request: FastifyRequest, store: SessionMode, idleTimeoutSeconds: number): SessionInfo {
+/** When the session ends, as an ISO date (the framework's rule: idle timeout or absolute lifetime). */
+function expiresAtOf (request: FastifyRequest, rule: ExpiryRule): string | null {
+  const expiry = expiryOf(sessionOf(request), rule)
+  return expiry === undefined ? null : new Date(expiry.at * 1000).toISOString()
+}
+
+export function sessionInfo (request: FastifyRequest, store: SessionMode, rule: ExpiryRule): SessionInfo {
   const session = sessionOf(request)
-  const touchedAt = session.get('touchedAt')
   return {
     store,
     counter: session.get('counter') ?? 0,
     cart: cartFrom(session.get('cart')),
     pendingFlashes: pendingFlashCount(session.get('flash')),
-    idleTimeoutSeconds,
-    expiresAt: typeof touchedAt === 'number' ? new Date((touchedAt + idleTimeoutSeconds) * 1000).toISOString() : null,
+    idleTimeoutSeconds: rule.idleTimeout,
+    expiresAt: expiresAtOf(request, rule),
     cookieBytes: sessionCookieBytes(request.headers.cookie)
   }
 }
@@ -87,31 +92,23 @@ export interface AboutPanel {
   expiresText: string | null
 }
 
-/**
- * The "About this session" panel's facts, worded for people. What never changes is worded once;
- * the expiry is formatted once per second (timestamps are whole seconds), not once per page.
- */
-export function aboutPanelFor (store: SessionMode, idleTimeoutSeconds: number): (request: FastifyRequest) => AboutPanel {
-  const minutes = idleTimeoutSeconds / 60
+/** The "About this session" panel's facts, worded for people; what never changes is worded once. */
+export function aboutPanelFor (store: SessionMode, rule: ExpiryRule): (request: FastifyRequest) => AboutPanel {
+  const { idleTimeout } = rule
+  const minutes = idleTimeout / 60
   const storeText = STORE_TEXT[store]
   const resetText = RESET_TEXT[store]
-  const idleText = Number.isInteger(minutes) ? `${minutes} minute${minutes === 1 ? '' : 's'}` : `${idleTimeoutSeconds} seconds`
-  let cached = { touchedAt: NaN, expiresAt: '', expiresText: '' }
+  const idleText = Number.isInteger(minutes) ? `${minutes} minute${minutes === 1 ? '' : 's'}` : `${idleTimeout} seconds`
 
   return (request) => {
-    const touchedAt = sessionOf(request).get('touchedAt')
-    if (typeof touchedAt === 'number' && touchedAt !== cached.touchedAt) {
-      const expiresAt = new Date((touchedAt + idleTimeoutSeconds) * 1000).toISOString()
-      cached = { touchedAt, expiresAt, expiresText: `${expiresAt.slice(11, 16)} UTC` }
-    }
-    const known = typeof touchedAt === 'number'
+    const expiresAt = expiresAtOf(request, rule)
     return {
       storeText,
       resetText,
       idleText,
       cookieBytes: sessionCookieBytes(request.headers.cookie),
-      expiresAt: known ? cached.expiresAt : null,
-      expiresText: known ? cached.expiresText : null
+      expiresAt,
+      expiresText: expiresAt === null ? null : `${expiresAt.slice(11, 16)} UTC`
     }
   }
 }

@@ -1,6 +1,6 @@
 // GET /session (for curl) and the "About this session" panel, in every mode.
 import t from 'tap'
-import { Browser, build as buildCookieApp, countOf, flashesOf } from './helper.js'
+import { Browser, build as buildCookieApp, countOf, flashesOf, TestClock } from './helper.js'
 import { eachSessionMode } from './modes.js'
 
 const STORE_TEXT = {
@@ -36,6 +36,22 @@ eachSessionMode(async (t, { mode, build, app: shared }) => {
     const res = await (await shared()).inject('/session')
     t.same(res.json(), { store: mode, counter: 0, cart: [], pendingFlashes: 0, idleTimeoutSeconds: 1200, expiresAt: null, cookieBytes: 0 })
     t.notOk(res.headers['set-cookie'])
+  })
+
+  t.test('with SESSION_MAX_AGE, /session and the About panel give the absolute end when it comes first', async (t) => {
+    const clock = new TestClock()
+    const browser = new Browser(await build(t, { SESSION_MAX_AGE: 60 }, { clock: clock.now }))
+    await browser.get('/')
+    const startedAt = clock.now()
+    clock.advance(30)
+    const page = await browser.get('/howdy')
+    const info = (await browser.getJson('/session')).json()
+    // The session began at startedAt: it ends 60 s later however active (the idle end is 20 min away).
+    const expected = new Date(Math.floor(startedAt / 1000) * 1000 + 60_000).toISOString()
+    t.equal(info.expiresAt, expected, `expires at ${expected}, not ${info.expiresAt}`)
+    t.match(page.body, `datetime="${expected}"`, 'the About panel gives the same time')
+    clock.advance(31)
+    t.equal(countOf(await browser.get('/')), 1, 'and the session does end then')
   })
 
   t.test('the About panel says where the session lives and when it expires', async (t) => {

@@ -18,6 +18,7 @@ export {
   type SessionMode, type SessionModeOptions, type SessionBackend, type Health
 } from './backend.js'
 export { dryRunSession } from './dry-run.js'
+export { expiryOf, type Expiry, type ExpiryRule } from './expiry.js'
 export { csrfTokenOf, CsrfTokenRefused } from './csrf-token.js'
 export { flashList, MAX_PENDING_FLASHES, pendingFlashCount, withFlash, withinFlashLimit, type Flash } from './flash-queue.js'
 export type { SessionAccess, SessionData, SessionKey, FlashCategory, FlashQueue, FieldState } from './types.js'

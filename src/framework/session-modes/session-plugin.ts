@@ -15,6 +15,7 @@ import fastifyCookie from '@fastify/cookie'
 import fastifyFlash from '@fastify/flash'
 import type { SessionBackend } from './backend.js'
 import { checkCsrfToken } from './csrf-token.js'
+import { expiryOf } from './expiry.js'
 import { refuseCrossOrigin } from './origin-check.js'
 import { SESSION_COOKIE } from './open-backend.js'
 import type { SessionAccess, SessionData, SessionKey } from './types.js'
@@ -91,19 +92,13 @@ async function sessionPlugin (app: FastifyInstance, { backend, trustedOrigins = 
   // expire sessions on the real clock too; this check makes every mode agree, to the second, and
   // lets tests move time. HEAD never writes, so it only ever shows what GET would. A callback
   // hook: it runs on every page and almost always returns at once, so it makes no promise for that.
-  const { idleTimeout, maxAge } = backend
+  const rule = { idleTimeout: backend.idleTimeout, maxAge: backend.maxAge }
   app.addHook('onRequest', (request, _reply, done) => {
     if (request.method === 'HEAD') return done()
     const session = sessionOf(request)
-    const touchedAt = session.get('touchedAt')
-    if (touchedAt === undefined) return done()
-    const now = backend.now()
-    const createdAt = session.get('createdAt') ?? touchedAt
-    const reason = now - touchedAt >= idleTimeout
-      ? 'idle timeout reached'
-      : maxAge > 0 && now - createdAt >= maxAge ? 'absolute lifetime reached' : undefined
-    if (reason === undefined) return done()
-    request.log.debug({ reason }, 'session: starting a new one')
+    const expiry = expiryOf(session, rule)
+    if (expiry === undefined || backend.now() < expiry.at) return done()
+    request.log.debug({ reason: expiry.reason }, 'session: starting a new one')
     session.reset().then(() => done(), done)
   })
 
