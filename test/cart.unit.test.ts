@@ -76,7 +76,9 @@ t.test('names with nothing visible in them are refused; emoji sequences keep the
     'a variation selector on a letter': 'a\ufe0f',
     'soft hyphen U+00AD': 'co\u00adop',
     'a zero-width non-joiner between Latin letters': 'a\u200cb',
-    'a joiner after an Arabic letter, at the end': 'ک\u200c'
+    'a joiner after an Arabic letter, at the end': 'ک\u200c',
+    'Mongolian variation selectors after a selector, hiding bytes': 'ᠠ' + '\u180b'.repeat(5),
+    'ideographic variation selectors after a selector': '葛\u{E0100}\u{E0100}'
   }
   for (const [label, item] of Object.entries(invisible)) {
     t.match(addToCart([], item), { ok: false, reason: /invisible control characters/ }, label)
@@ -95,7 +97,8 @@ t.test('names with nothing visible in them are refused; emoji sequences keep the
     'Bengali, a joiner before a virama': 'র\u200d্যাব',
     'Hindi, a non-joiner inside a conjunct': 'क्\u200cष',
     'Japanese, an ideographic variation selector': '葛\u{E0100}',
-    'Mongolian, a free variation selector': 'ᠠ\u180b'
+    'Mongolian, a free variation selector': 'ᠠ\u180b',
+    'Malayalam, a joiner after a virama at the end of a word': 'അവന്\u200d'
   }
   for (const [label, item] of Object.entries(written)) t.match(addToCart([], item), { ok: true, item }, label)
 })

@@ -79,13 +79,18 @@ export function mountViews (app: FastifyInstance, routes: RouteTable, ViewClass:
 
   for (const form of forms) {
     /** POST, 303, GET: the flash and the field go through the session to the page the browser is sent to. */
-    const sendBack = (request: FastifyRequest, reply: FastifyReply, { flash, field, redirectTo }: FormOutcome) => {
+    const keepForNextPage = (request: FastifyRequest, { flash, field }: FormOutcome) => {
       const session = sessionOf(request)
       // Queued through sessionOf, in @fastify/flash's format (which shows and consumes it), so the
       // write is seen like any other: it moves `touchedAt`, and the store's size budget counts it.
       if (flash) session.set('flash', withFlash(session.get('flash'), flash))
       if (field) session.set('formField', keepable(field))
-      return reply.header('cache-control', 'no-store').redirect(routes.pathFor(redirectTo ?? form.page), 303)
+    }
+    const redirect = (reply: FastifyReply, { redirectTo }: FormOutcome) =>
+      reply.header('cache-control', 'no-store').redirect(routes.pathFor(redirectTo ?? form.page), 303)
+    const sendBack = (request: FastifyRequest, reply: FastifyReply, outcome: FormOutcome) => {
+      keepForNextPage(request, outcome)
+      return redirect(reply, outcome)
     }
 
     app.route({
@@ -111,10 +116,13 @@ export function mountViews (app: FastifyInstance, routes: RouteTable, ViewClass:
       handler: async (request: FastifyRequest, reply: FastifyReply) => {
         const session = sessionOf(request)
         const outcome = await form.call(new ViewClass({ session }), request.body)
+        // Every write of this request first (the message and the field too), so the rotation below
+        // stores the session as it will be, and the store's size budget judges it whole.
+        keepForNextPage(request, outcome)
         // A form that went through changes the session id (store modes), so an id planted in a
         // victim's browser stops tracking it at the victim's first action.
         await session.rotateId()
-        return sendBack(request, reply, outcome)
+        return redirect(reply, outcome)
       }
     })
   }

@@ -20,10 +20,13 @@ export interface Expiry {
 
 /** When this session ends, and why then; undefined before anything was written to it. */
 export function expiryOf (session: Pick<SessionAccess, 'get'>, { idleTimeout, maxAge }: ExpiryRule): Expiry | undefined {
+  // Only numbers count: a store holds whatever was written to it, and a date made of anything else
+  // would be invalid (and throw wherever it is formatted).
   const touchedAt = session.get('touchedAt')
-  if (touchedAt === undefined) return undefined
-  const idle: Expiry = { at: touchedAt + idleTimeout, reason: 'idle timeout reached' }
+  if (!Number.isFinite(touchedAt)) return undefined
+  const idle: Expiry = { at: touchedAt! + idleTimeout, reason: 'idle timeout reached' }
   if (maxAge <= 0) return idle
-  const absolute = (session.get('createdAt') ?? touchedAt) + maxAge
+  const createdAt = session.get('createdAt')
+  const absolute = (Number.isFinite(createdAt) ? createdAt! : touchedAt!) + maxAge
   return absolute <= idle.at ? { at: absolute, reason: 'absolute lifetime reached' } : idle
 }

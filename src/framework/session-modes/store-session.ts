@@ -87,13 +87,14 @@ export function storeSessionBackend (
         const refusal = { category: 'error' as const, message: tooLargeForStoreMessage(maxBytes) }
         const kept = storeDataOf(request)
         kept.flash = withFlash(kept.flash, refusal)
-        // The message itself may not fit beside the messages already waiting: then it waits alone.
+        // The message itself may not fit beside the messages already waiting: then it waits alone;
+        // and if even that does not fit (a session near the budget, or over it since SESSION_MAX_BYTES
+        // was lowered), the session is saved as it was, without it. It is never dropped: a form may
+        // already have stored it under a new id, which this response's cookie must name.
         if (storedSize(request) > maxBytes) kept.flash = withFlash(undefined, refusal)
-        // A session already over the budget (SESSION_MAX_BYTES was lowered) cannot take even that:
-        // nothing of this request is saved, and the session stays as it is until it shrinks.
-        const saved = storedSize(request) <= maxBytes
-        if (!saved) dropStoreSession(request)
-        request.log.warn({ sessionBytes: bytes, limit: maxBytes, userTold: saved }, 'session too large for the store; change not saved')
+        const userTold = storedSize(request) <= maxBytes
+        if (!userTold) restoreBeforeWrites(request)
+        request.log.warn({ sessionBytes: bytes, limit: maxBytes, userTold }, 'session too large for the store; change not saved')
         done(null, payload)
       })
       // @fastify/session resolves `secure: 'auto'` once, when a session is made, and keeps it with the
