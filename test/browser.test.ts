@@ -61,6 +61,9 @@ async function flashesOn (page: Page): Promise<string[]> {
 
 /** The item field as a person (and a screen reader) meets it after a form came back. */
 async function itemFieldOn (page: Page) {
+  // `autofocus` is applied at the page's next rendering update, which can come after the load
+  // event on a busy machine: wait for two animation frames (the focus is settled by the first).
+  await page.evaluate('new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)))')
   // Evaluated in the page (as a string: this file is type-checked without the DOM library).
   return page.evaluate<{ value: string, focused: boolean, invalid: string | null, description: string, inView: boolean }>(`(() => {
     const field = document.getElementById('item')
