@@ -139,7 +139,10 @@ eachSessionMode(async (t, { mode, build, settings, app: shared }) => {
     t.match(logged, { reqId: String, err: { message: 'secret internal detail' } }, 'logged with the request id')
   })
 
-  t.test('parallel requests from one browser: all answered, the session stays valid (last write wins)', async (t) => {
+  // Cookie mode: each answer carries its own copy, and the browser keeps the last. The store modes
+  // take one request at a time per session (concurrency.test.ts tests that in depth).
+  const lastWriteWins = mode === 'cookie'
+  t.test(`parallel requests from one browser: all answered, the session stays valid (${lastWriteWins ? 'last write wins' : 'nothing lost'})`, async (t) => {
     const browser = new Browser(await shared())
     await browser.get('/')
     const cookie = browser.jar.header()!
@@ -150,7 +153,8 @@ eachSessionMode(async (t, { mode, build, settings, app: shared }) => {
     browser.jar.update(pages.at(-1)!.headers['set-cookie'])
     const after = await browser.get('/')
     t.equal(after.statusCode, 200)
-    t.ok(countOf(after) >= 3, 'the session goes on from one of the parallel writes')
+    if (lastWriteWins) t.ok(countOf(after) >= 3, 'the session goes on from one of the parallel writes')
+    else t.equal(countOf(after), 22, 'the session counted every one of the parallel pages')
 
     await browser.get('/')
     const token = browser.csrfToken!
@@ -164,7 +168,8 @@ eachSessionMode(async (t, { mode, build, settings, app: shared }) => {
     t.same([...new Set(posts.map((res) => res.statusCode))], [303])
     browser.jar.update(posts.at(-1)!.headers['set-cookie'])
     const cart = cartOf(await browser.get('/'))
-    t.equal(cart.length, 1, 'each parallel add started from the same cart: the last write wins')
+    if (lastWriteWins) t.equal(cart.length, 1, 'each parallel add started from the same cart: the last write wins')
+    else t.same(cart.sort(), ['a', 'b', 'c', 'd'], 'each parallel add started from the cart the one before it left')
   })
 })
 

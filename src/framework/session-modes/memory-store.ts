@@ -7,11 +7,13 @@
  * @see https://github.com/isaacs/node-lru-cache
  */
 import type { Session } from 'fastify'
-import type { SessionStore } from '@fastify/session'
+import { randomUUID } from 'node:crypto'
 import { LRUCache } from 'lru-cache'
 import type { FreshIds } from './fresh-ids.js'
+import { FORWARD_MS, LOCK_TTL_MS, LockLost, lockOfWrite, mayFollow, type HeldLock, type LockingStore } from './session-locks.js'
 
 type Callback<T = void> = (err?: unknown, result?: T) => void
+type Forward = { to: string, at: number, client: string }
 
 export interface MemoryStoreOptions {
   max: number
@@ -34,7 +36,12 @@ export interface MemoryStoreOptions {
  * preallocated arrays (`max` slots) whenever its last entry is deleted, which in probation is the
  * common case (a form rotates the id, the next page promotes the new one): 10–30 µs each time.
  */
-export class BoundedMemoryStore implements SessionStore {
+export class BoundedMemoryStore implements LockingStore {
+  /** Sessions' locks (session-locks.ts): a request's turn, by session id. */
+  readonly #locks = new Map<string, { token: string, expiresAt: number }>()
+  /** Replaced ids, oldest first (all live FORWARD_MS): where each went, when, and for which client. */
+  readonly #forwards = new Map<string, Forward>()
+  readonly #keptForRotation = new Set<string>()
   readonly #probation = new Map<string, { json: string, expiresAt: number }>()
   readonly #protected: LRUCache<string, string>
   readonly #max: number
@@ -59,6 +66,8 @@ export class BoundedMemoryStore implements SessionStore {
 
   /** As Redis's SET NX / XX: a deleted or expired session is never brought back (see fresh-ids.ts). */
   set (sessionId: string, session: Session, callback: Callback): void {
+    const held = lockOfWrite(session, sessionId)
+    if (held !== undefined && !this.#holds(held)) return callback(new LockLost())
     const isNew = this.#fresh.take(sessionId)
     const json = JSON.stringify(session)
     if (this.#protected.has(sessionId)) {
@@ -82,9 +91,71 @@ export class BoundedMemoryStore implements SessionStore {
   }
 
   destroy (sessionId: string, callback: Callback): void {
+    // A rotation's destroy: the entry becomes a forward in `replaced`, once the new id is stored.
+    if (!this.#keptForRotation.delete(sessionId)) this.#delete(sessionId)
+    callback()
+  }
+
+  now (): number {
+    return this.#now()
+  }
+
+  async tryLock (id: string, arrivedAt: number, client: string): Promise<HeldLock | 'busy' | null> {
+    let current = id
+    for (let forward = this.#forwardOf(current); forward !== undefined; forward = this.#forwardOf(current)) {
+      // Sent once the new id could be known: it leads nowhere (a planted id stays dead).
+      if (!mayFollow(arrivedAt, client, forward.at, forward.client)) return null
+      current = forward.to
+    }
+    if (!this.#protected.has(current) && this.#onProbation(current) === undefined) return null
+    const lock = this.#locks.get(current)
+    if (lock !== undefined && lock.expiresAt > this.#now()) return 'busy'
+    const token = randomUUID()
+    this.#locks.set(current, { token, expiresAt: this.#now() + LOCK_TTL_MS })
+    return { id: current, token, forwarded: current !== id }
+  }
+
+  async unlock (held: HeldLock): Promise<void> {
+    if (this.#locks.get(held.id)?.token === held.token) this.#locks.delete(held.id)
+  }
+
+  keepForRotation (id: string): void {
+    this.#keptForRotation.add(id)
+  }
+
+  async replaced (held: HeldLock, newId: string, client: string): Promise<void> {
+    this.#keptForRotation.delete(held.id)
+    if (!this.#holds(held)) throw new LockLost()
+    const now = this.#now()
+    this.#delete(held.id)
+    this.#locks.delete(held.id)
+    // Oldest first, and all live as long: drop the expired ones from the front.
+    for (const [old, { at }] of this.#forwards) {
+      if (at + FORWARD_MS > now && this.#forwards.size < this.#max) break
+      this.#forwards.delete(old)
+    }
+    this.#forwards.set(held.id, { to: newId, at: now, client })
+    this.#locks.set(newId, { token: held.token, expiresAt: now + LOCK_TTL_MS })
+    held.id = newId
+  }
+
+  #holds (held: HeldLock): boolean {
+    const lock = this.#locks.get(held.id)
+    return lock !== undefined && lock.token === held.token && lock.expiresAt > this.#now()
+  }
+
+  #forwardOf (id: string): Forward | undefined {
+    const forward = this.#forwards.get(id)
+    if (forward !== undefined && forward.at + FORWARD_MS <= this.#now()) {
+      this.#forwards.delete(id)
+      return undefined
+    }
+    return forward
+  }
+
+  #delete (sessionId: string): void {
     this.#probation.delete(sessionId)
     this.#protected.delete(sessionId)
-    callback()
   }
 
   /** The probation entry, unless it has expired (then it is dropped). */

@@ -1,34 +1,124 @@
 /**
- * Sessions in Redis, one JSON value per key under a prefix, the idle timeout as TTL: the store
- * @fastify/session calls, written on the `redis` client so that a save can say insert-only (NX) or
- * update-only (XX), which connect-redis's generic SET cannot (see fresh-ids.ts for why it matters).
+ * Sessions in Redis, one JSON value per key under a prefix, the idle timeout as TTL, written on the
+ * `redis` client with scripts: a save can say insert-only (NX) or update-only (XX), which
+ * connect-redis's generic SET cannot (see fresh-ids.ts for why it matters), and each write checks
+ * the request's deadline and its lock on the session (session-locks.ts) in the same step.
  */
 import type { Session } from 'fastify'
+import { randomUUID } from 'node:crypto'
 import { defineScript } from 'redis'
 import type { FreshIds } from './fresh-ids.js'
-
-type Callback<T = void> = (err?: unknown, result?: T) => void
+import { FORWARD_GRACE_MS, FORWARD_MS, LOCK_TTL_MS, lockOfWrite, type HeldLock } from './session-locks.js'
 
 /**
- * Runs one command on one key unless Redis's own clock is past the deadline (milliseconds, Redis's
- * clock). A command sent to a frozen Redis waits in its socket and runs when Redis wakes, long after
- * its request was answered 503; this refuses it then, so a write the user was told failed never
- * lands later (a count one ahead, a reset undone).
+ * Every script that writes starts here: it runs only if Redis's own clock is not past the deadline
+ * (ARGV[1], milliseconds, Redis's clock). A command sent to a frozen Redis waits in its socket and
+ * runs when Redis wakes, long after its request was answered 503; this refuses it then, so a write
+ * the user was told failed never lands later (a count one ahead, a reset undone, a lock nobody holds).
  */
-export const BEFORE_DEADLINE = defineScript({
-  SCRIPT: `
-local now = redis.call('TIME')
-if tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000) > tonumber(ARGV[1]) then
+const DEADLINE = `
+local clock = redis.call('TIME')
+local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
+if now > tonumber(ARGV[1]) then
   return redis.error_reply('LATE the command reached Redis after its deadline')
-end
-return redis.call(ARGV[2], KEYS[1], unpack(ARGV, 3))`,
-  NUMBER_OF_KEYS: 1,
-  parseCommand (parser, deadline: number, command: string, key: string, ...args: string[]) {
-    parser.pushKey(key)
-    parser.push(String(deadline), command, ...args)
+end`
+
+/** A write made under a lock checks it first: a request that outlived its lock writes nothing. */
+const FENCE = `
+if ARGV[2] ~= '' and redis.call('GET', KEYS[2]) ~= ARGV[2] then
+  return redis.error_reply('LOCKLOST the request held its session longer than the lock lasts, and did not write')
+end`
+
+/** SET the session (KEYS[1]) NX or XX, with its TTL, if the deadline and the lock (KEYS[2], token ARGV[2]) allow. */
+export const SAVE_SESSION = defineScript({
+  SCRIPT: `${DEADLINE}${FENCE}
+return redis.call('SET', KEYS[1], ARGV[3], 'EX', ARGV[4], ARGV[5])`,
+  NUMBER_OF_KEYS: 2,
+  parseCommand (parser, deadline: number, key: string, lockKey: string, token: string, json: string, ttlSeconds: number, condition: 'NX' | 'XX') {
+    parser.pushKeys([key, lockKey])
+    parser.push(String(deadline), token, json, String(ttlSeconds), condition)
   },
   transformReply: (reply: unknown) => reply
 })
+
+/** DEL the session (KEYS[1]), if the deadline and the lock allow. */
+export const DESTROY_SESSION = defineScript({
+  SCRIPT: `${DEADLINE}${FENCE}
+return redis.call('DEL', KEYS[1])`,
+  NUMBER_OF_KEYS: 2,
+  parseCommand (parser, deadline: number, key: string, lockKey: string, token: string) {
+    parser.pushKeys([key, lockKey])
+    parser.push(String(deadline), token)
+  },
+  transformReply: (reply: unknown) => reply
+})
+
+/**
+ * The session the id names (KEYS[1]), following the forwards (`@newid at client`) that a request
+ * which arrived at ARGV[6] from ARGV[7] may follow (session-locks.ts, mayFollow, with the grace
+ * ARGV[8]); then its lock, SET NX with a TTL. Answers {'held', id, value},
+ * {'busy'} or {'none'}. The forwards' keys are found as it goes, so they are not declared: this
+ * runs on a single Redis (or a Sentinel-managed one), not a cluster.
+ */
+export const LOCK_SESSION = defineScript({
+  SCRIPT: `${DEADLINE}
+local prefix, id, arrived, client, grace = ARGV[2], ARGV[3], tonumber(ARGV[6]), ARGV[7], tonumber(ARGV[8])
+local value = redis.call('GET', KEYS[1])
+for hop = 1, 32 do
+  if not value or string.sub(value, 1, 1) ~= '@' then break end
+  local to, at, by = string.match(value, '^@(%S+) (%d+) (%S*)$')
+  if not to then return {'none'} end
+  at = tonumber(at)
+  if arrived > at and (arrived > at + grace or client ~= by) then return {'none'} end
+  id = to
+  value = redis.call('GET', prefix .. id)
+end
+if not value or string.sub(value, 1, 1) == '@' then return {'none'} end
+if not redis.call('SET', prefix .. 'lock:' .. id, ARGV[4], 'PX', ARGV[5], 'NX') then return {'busy'} end
+return {'held', id, value}`,
+  NUMBER_OF_KEYS: 1,
+  parseCommand (parser, deadline: number, prefix: string, id: string, token: string, lockMs: number, arrivedAt: number, client: string, graceMs: number) {
+    parser.pushKey(prefix + id)
+    parser.push(String(deadline), prefix, id, token, String(lockMs), String(Math.floor(arrivedAt)), client, String(graceMs))
+  },
+  transformReply: (reply: unknown) => reply as string[]
+})
+
+/** The old id (KEYS[1]) becomes a forward to the new one, dated now, for the client ARGV[6]; the lock moves with it (KEYS[2] to KEYS[3]). */
+export const FORWARD_SESSION = defineScript({
+  SCRIPT: `${DEADLINE}${FENCE}
+redis.call('SET', KEYS[1], '@' .. ARGV[3] .. ' ' .. now .. ' ' .. ARGV[6], 'PX', ARGV[5])
+redis.call('SET', KEYS[3], ARGV[2], 'PX', ARGV[4])
+redis.call('DEL', KEYS[2])
+return 'OK'`,
+  NUMBER_OF_KEYS: 3,
+  parseCommand (parser, deadline: number, key: string, lockKey: string, newLockKey: string, token: string, newId: string, lockMs: number, forwardMs: number, client: string) {
+    parser.pushKeys([key, lockKey, newLockKey])
+    parser.push(String(deadline), token, newId, String(lockMs), String(forwardMs), client)
+  },
+  transformReply: (reply: unknown) => reply
+})
+
+/** The lock (KEYS[1]) goes, if it is still this token's. No deadline: a late release frees nobody else's lock. */
+export const UNLOCK_SESSION = defineScript({
+  SCRIPT: `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0`,
+  NUMBER_OF_KEYS: 1,
+  parseCommand (parser, lockKey: string, token: string) {
+    parser.pushKey(lockKey)
+    parser.push(token)
+  },
+  transformReply: (reply: unknown) => reply
+})
+
+export const SESSION_SCRIPTS = {
+  saveSession: SAVE_SESSION,
+  destroySession: DESTROY_SESSION,
+  lockSession: LOCK_SESSION,
+  forwardSession: FORWARD_SESSION,
+  unlockSession: UNLOCK_SESSION
+}
 
 /** Redis refused this write although it answered (so reads may still work): why, from its error. */
 export type WriteRefusal = 'full' | 'permission' | 'replica'
@@ -96,45 +186,104 @@ export class RedisClock {
   }
 }
 
-/** The commands this store uses, as the `redis` client offers them with the script above. */
+/** The commands this store uses, as the `redis` client offers them with the scripts above. */
 export interface RedisCommands {
   get (key: string): Promise<string | null>
-  beforeDeadline (deadline: number, command: 'SET' | 'DEL', key: string, ...args: string[]): Promise<unknown>
+  saveSession (deadline: number, key: string, lockKey: string, token: string, json: string, ttlSeconds: number, condition: 'NX' | 'XX'): Promise<unknown>
+  destroySession (deadline: number, key: string, lockKey: string, token: string): Promise<unknown>
+  lockSession (deadline: number, prefix: string, id: string, token: string, lockMs: number, arrivedAt: number, client: string, graceMs: number): Promise<string[]>
+  forwardSession (deadline: number, key: string, lockKey: string, newLockKey: string, token: string, newId: string, lockMs: number, forwardMs: number, client: string): Promise<unknown>
+  unlockSession (lockKey: string, token: string): Promise<unknown>
 }
 
-export class RedisSessionStore {
+/**
+ * Sessions in Redis, with turns (session-locks.ts): promise-based; redis-store.ts puts the deadline
+ * and the 503 around each call and offers it to @fastify/session as a store.
+ */
+export class RedisSessions {
+  /**
+   * What a lock's script read, for the load that follows it at once (saves a round trip); dropped
+   * by any write to that id, and by the release of its lock, so it is never read stale.
+   */
+  readonly #loaded = new Map<string, string>()
+  readonly #keptForRotation = new Set<string>()
+
   /**
    * @param writeDeadline when a write starting now must have run by, in Redis's clock (ms): early
    *   enough that a refusal reaches us before the request's own deadline answers 503.
+   * @param redisNow Redis's clock as this process estimates it (ms).
    */
   constructor (
     private readonly client: RedisCommands,
     private readonly prefix: string,
     private readonly ttlSeconds: number,
     private readonly fresh: FreshIds,
-    private readonly writeDeadline: () => number
+    private readonly writeDeadline: () => number,
+    readonly redisNow: () => number
   ) {}
 
-  get (sessionId: string, callback: Callback<Session | null>): void {
-    this.client.get(this.prefix + sessionId).then((json) => {
-      // A value under the prefix that is not a session (written by something else) is no session:
-      // the browser starts afresh instead of the request failing.
-      let session: Session | null = null
-      try {
-        session = json === null ? null : JSON.parse(json) as Session
-      } catch {}
-      callback(null, session)
-    }, callback)
+  async get (sessionId: string): Promise<Session | null> {
+    let json: string | null | undefined = this.#loaded.get(sessionId)
+    if (json !== undefined) this.#loaded.delete(sessionId)
+    else json = await this.client.get(this.prefix + sessionId)
+    // A value under the prefix that is not a session (written by something else, or a forward) is
+    // no session: the browser starts afresh instead of the request failing.
+    try {
+      return json === null || json.startsWith('@') ? null : JSON.parse(json) as Session
+    } catch {
+      return null
+    }
   }
 
   /** Inserts a new id only if unused, updates any other only if it still exists; else writes nothing. */
-  set (sessionId: string, session: Session, callback: Callback): void {
+  async set (sessionId: string, session: Session): Promise<void> {
+    this.#loaded.delete(sessionId)
     const condition = this.fresh.take(sessionId) ? 'NX' : 'XX'
-    this.client.beforeDeadline(this.writeDeadline(), 'SET', this.prefix + sessionId, JSON.stringify(session), 'EX', String(this.ttlSeconds), condition)
-      .then(() => callback(), callback)
+    const held = lockOfWrite(session, sessionId)
+    await this.client.saveSession(this.writeDeadline(), this.prefix + sessionId, this.#lockKey(sessionId), held?.token ?? '',
+      JSON.stringify(session), this.ttlSeconds, condition)
   }
 
-  destroy (sessionId: string, callback: Callback): void {
-    this.client.beforeDeadline(this.writeDeadline(), 'DEL', this.prefix + sessionId).then(() => callback(), callback)
+  async destroy (sessionId: string): Promise<void> {
+    this.#loaded.delete(sessionId)
+    // A rotation's destroy: the entry becomes a forward in `replaced`, once the new id is stored.
+    if (this.#keptForRotation.delete(sessionId)) return
+    await this.client.destroySession(this.writeDeadline(), this.prefix + sessionId, this.#lockKey(sessionId), '')
   }
+
+  async tryLock (id: string, arrivedAt: number, client: string): Promise<HeldLock | 'busy' | null> {
+    const token = randomUUID()
+    const [state, current, json] = await this.client.lockSession(this.writeDeadline(), this.prefix, id, token, LOCK_TTL_MS, arrivedAt, spaceless(client), FORWARD_GRACE_MS)
+    if (state === 'busy') return 'busy'
+    if (state !== 'held' || current === undefined || json === undefined) return null
+    this.#loaded.set(current, json)
+    return { id: current, token, forwarded: current !== id }
+  }
+
+  async unlock (held: HeldLock): Promise<void> {
+    this.#loaded.delete(held.id)
+    await this.client.unlockSession(this.#lockKey(held.id), held.token)
+  }
+
+  keepForRotation (id: string): void {
+    this.#keptForRotation.add(id)
+  }
+
+  async replaced (held: HeldLock, newId: string, client: string): Promise<void> {
+    this.#keptForRotation.delete(held.id)
+    this.#loaded.delete(held.id)
+    await this.client.forwardSession(this.writeDeadline(), this.prefix + held.id, this.#lockKey(held.id), this.#lockKey(newId),
+      held.token, newId, LOCK_TTL_MS, FORWARD_MS, spaceless(client))
+    held.id = newId
+  }
+
+  #lockKey (sessionId: string): string {
+    // ':' never occurs in a session id (base64url), so a lock can never be mistaken for a session.
+    return `${this.prefix}lock:${sessionId}`
+  }
+}
+
+/** A client address as one word of a forward's value (an address never has spaces; this makes sure). */
+function spaceless (client: string): string {
+  return client.replace(/\s/g, '_')
 }

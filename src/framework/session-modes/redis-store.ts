@@ -7,14 +7,14 @@
  * and the client keeps reconnecting by itself. A Redis that refuses writes at startup stops it.
  * @see https://github.com/redis/node-redis
  */
-import type { FastifyBaseLogger } from 'fastify'
-import type { SessionStore } from '@fastify/session'
+import type { FastifyBaseLogger, Session } from 'fastify'
 import { createClient } from 'redis'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { SessionStoreRefused, SessionStoreUnavailable, SessionStoreUnreachable, type Health } from './backend.js'
 import { OutageLog } from './outage-log.js'
 import type { FreshIds } from './fresh-ids.js'
-import { BEFORE_DEADLINE, isLate, messageOf, RedisClock, RedisSessionStore, writeRefusalOf, type WriteRefusal } from './redis-session-store.js'
+import { isLate, messageOf, RedisClock, RedisSessions, SESSION_SCRIPTS, writeRefusalOf, type WriteRefusal } from './redis-session-store.js'
+import type { HeldLock, LockingStore } from './session-locks.js'
 import type { StoreBackendParts } from './store-session.js'
 
 type Callback = (err?: unknown, result?: unknown) => void
@@ -80,7 +80,7 @@ export async function connectRedisStore (options: RedisStoreOptions, fresh: Fres
     // Fail commands at once while disconnected instead of queueing them: a 503 now beats a hung
     // request. (A frozen Redis keeps its socket open; the store's own deadline covers that, below.)
     disableOfflineQueue: true,
-    scripts: { beforeDeadline: BEFORE_DEADLINE },
+    scripts: SESSION_SCRIPTS,
     socket: {
       connectTimeout: 2000,
       // Keep trying forever, backing off to one attempt every 2 s, so the app recovers by itself.
@@ -123,8 +123,8 @@ export async function connectRedisStore (options: RedisStoreOptions, fresh: Fres
   const checkKey = `${options.prefix}startup-check`
   try {
     await clock.measure()
-    await withinDeadline(timeout, client.beforeDeadline(writeDeadline(), 'SET', checkKey, '1', 'PX', '1000'))
-    await withinDeadline(timeout, client.beforeDeadline(writeDeadline(), 'DEL', checkKey))
+    await withinDeadline(timeout, client.saveSession(writeDeadline(), checkKey, `${checkKey}:lock`, '', '{}', 1, 'NX'))
+    await withinDeadline(timeout, client.destroySession(writeDeadline(), checkKey, `${checkKey}:lock`, ''))
   } catch (err) {
     client.destroy()
     throw startupRefusal(err, where, options.connectWait)
@@ -133,10 +133,10 @@ export async function connectRedisStore (options: RedisStoreOptions, fresh: Fres
   const clockCheck = setInterval(measureAgain, CLOCK_CHECK_MS).unref()
 
   const writes: Writes = { refused: undefined }
-  const redisStore = new RedisSessionStore(client, options.prefix, options.ttlSeconds, fresh, writeDeadline)
+  const sessions = new RedisSessions(client, options.prefix, options.ttlSeconds, fresh, writeDeadline, () => clock.now())
   return {
     description: 'redis',
-    store: storeAnswering503(redisStore, timeout, writes, outage, measureAgain),
+    store: storeAnswering503(sessions, timeout, writes, outage, measureAgain),
     health: async (): Promise<Health> => {
       if (!client.isReady) {
         const auth = /WRONGPASS|NOAUTH/.test(lastReason ?? '')
@@ -150,7 +150,7 @@ export async function connectRedisStore (options: RedisStoreOptions, fresh: Fres
         // write of our own, through the sessions' own script, whether it still is (and only then,
         // so a healthy Redis gets no writes from health checks).
         if (writes.refused) {
-          await withinDeadline(timeout, client.beforeDeadline(writeDeadline(), 'SET', `${options.prefix}healthz`, '1', 'PX', '1000'))
+          await withinDeadline(timeout, client.saveSession(writeDeadline(), `${options.prefix}healthz`, `${options.prefix}healthz:lock`, '', '{}', 1, 'XX'))
           writes.refused = undefined
           outage.available() // writes work again: said once, here or by the next session write
         }
@@ -254,40 +254,36 @@ class CommandDeadlineExceeded extends Error {
  * page answers with 503. The deadline is ours: node-redis's own command timeout stops counting once
  * a command is written to the socket, so it does not cover a Redis that is frozen mid-connection.
  * A write that waited out its deadline in a frozen Redis's socket is refused when Redis wakes
- * (RedisSessionStore writes through BEFORE_DEADLINE), so a 503 always means nothing was written.
+ * (the scripts check the deadline first), so a 503 always means nothing was written.
  * While writes are refused, a read that works does not make the store "available again" in the
  * log: one line when writes start failing, one when a write works again.
  */
-function storeAnswering503 (store: RedisSessionStore, commandTimeout: number, writes: Writes, outage: OutageLog, measureAgain: () => void): SessionStore {
-  const fail = (callback: Callback, cause: Error) => {
-    outage.unavailable(messageOf(cause), true)
-    const kind = writeRefusalOf(cause)
-    callback(new SessionStoreUnavailable(cause, kind && REFUSALS[kind].page))
-  }
-  const wrap = (callback: Callback, isWrite: boolean): Callback => {
-    let settled = false
-    const timer = setTimeout(() => {
-      settled = true
-      fail(callback, new CommandDeadlineExceeded(commandTimeout))
-    }, commandTimeout)
-    return (err, result) => {
-      if (settled) return
-      clearTimeout(timer)
-      if (err) return fail(callback, err as Error)
+function storeAnswering503 (sessions: RedisSessions, commandTimeout: number, writes: Writes, outage: OutageLog, measureAgain: () => void): LockingStore {
+  const run = async <T>(isWrite: boolean, command: () => Promise<T>): Promise<T> => {
+    try {
+      const result = await withinDeadline(commandTimeout, command())
+      if (isWrite) noteWrite(writes, undefined, measureAgain)
       if (isWrite || writes.refused === undefined) outage.available()
-      callback(undefined, result)
+      return result
+    } catch (err) {
+      if (isWrite) noteWrite(writes, err, measureAgain)
+      // A request that outlived its lock is that request's failure, not the store's.
+      if (messageOf(err).startsWith('LOCKLOST')) throw new SessionStoreUnavailable(err, 'your request took too long and was not saved')
+      outage.unavailable(messageOf(err), true)
+      const kind = writeRefusalOf(err)
+      throw new SessionStoreUnavailable(err, kind && REFUSALS[kind].page)
     }
   }
-  const write = (callback: Callback): Callback => {
-    const answer = wrap(callback, true)
-    return (err, result) => {
-      noteWrite(writes, err, measureAgain)
-      answer(err, result)
-    }
-  }
+  const answer = <T>(promise: Promise<T>, callback: Callback) => { promise.then((result) => callback(undefined, result), callback) }
   return {
-    get: (sessionId, callback) => { store.get(sessionId, wrap(callback as Callback, false)) },
-    set: (sessionId, session, callback) => { store.set(sessionId, session, write(callback as Callback)) },
-    destroy: (sessionId, callback) => { store.destroy(sessionId, write(callback as Callback)) }
+    get: (sessionId, callback) => answer(run(false, () => sessions.get(sessionId)), callback as Callback),
+    set: (sessionId, session, callback) => answer(run(true, () => sessions.set(sessionId, session as Session)), callback as Callback),
+    destroy: (sessionId, callback) => answer(run(true, () => sessions.destroy(sessionId)), callback as Callback),
+    now: sessions.redisNow,
+    tryLock: (id: string, arrivedAt: number, client: string) => run(true, () => sessions.tryLock(id, arrivedAt, client)),
+    // A release deletes, which a full or read-only Redis still allows: it says nothing about writes.
+    unlock: (held: HeldLock) => run(false, () => sessions.unlock(held)),
+    keepForRotation: (id: string) => sessions.keepForRotation(id),
+    replaced: (held: HeldLock, newId: string, client: string) => run(true, () => sessions.replaced(held, newId, client))
   }
 }

@@ -5,13 +5,14 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { Signer, type CookieSerializeOptions } from '@fastify/cookie'
-import fastifySession, { type SessionStore } from '@fastify/session'
+import fastifySession from '@fastify/session'
 import { commonParts, type Health, type SessionBackend, type SessionModeOptions } from './backend.js'
 import { deriveSigningKeys } from './keys.js'
 import { dropStoreSession, storeDataOf, storeSessionOf } from './plugin-sessions.js'
 import type { SessionAccess, SessionData, SessionKey } from './types.js'
 import type { FreshIds } from './fresh-ids.js'
 import { withFlash } from './flash-queue.js'
+import { heldLockOf, markLocked, presentedCookie, sessionTurns, type LockingStore } from './session-locks.js'
 
 /** A session's largest size in the store by default: the 4 KB a cookie session gets from browsers. */
 export const DEFAULT_MAX_SESSION_BYTES = 4096
@@ -43,7 +44,7 @@ function restoreBeforeWrites (request: FastifyRequest): void {
 
 export interface StoreBackendParts {
   description: string
-  store: SessionStore
+  store: LockingStore
   health: () => Promise<Health>
   close: () => Promise<void>
 }
@@ -65,14 +66,19 @@ export function storeSessionBackend (
     health,
     close,
     async register (app: FastifyInstance) {
-      // An id signed with an older key is only re-issued by the plugin when the session changed;
-      // otherwise it would clear the cookie. Save it, so it is re-signed with the newest key instead.
+      // One request at a time per session: each waits its turn before its session is loaded.
+      const turns = sessionTurns(app, store, signer, cookieName)
+      turns.beforeLoad()
+      // The plugin re-issues the cookie only when the session changed; otherwise it clears a cookie
+      // that does not match. Two cookies must be re-issued even so: an id signed with an older key
+      // (re-signed with the newest), and a replaced id that led here by its forward (the new id).
       // (Callback hooks: these run on every request, and almost always return at the first check.)
       app.addHook('onSend', (request, _reply, payload, done) => {
-        const presented = request.cookies[cookieName]
+        const presented = presentedCookie(request, cookieName)
         const session = storeSessionOf(request)
-        if (!presented || !session?.sessionId || presented === session.encryptedSessionId || session.isModified() ||
-          signer.unsign(presented).value !== session.sessionId) return done(null, payload)
+        if (!presented || !session?.sessionId || presented === session.encryptedSessionId || session.isModified()) return done(null, payload)
+        const forwardedHere = heldLockOf(request)?.forwarded === true && heldLockOf(request)?.id === session.sessionId
+        if (!forwardedHere && signer.unsign(presented).value !== session.sessionId) return done(null, payload)
         session.save((err?: unknown) => err ? done(err as Error) : done(null, payload))
       })
       // Every session has a budget in the store, as the cookie has in the browser: a change that
@@ -117,6 +123,8 @@ export function storeSessionBackend (
         saveUninitialized: false,
         rolling: false
       })
+      turns.afterLoad()
+      turns.afterSave()
       // secure-session logs why it rejects a cookie (at debug); @fastify/session does not, so say
       // it here, after the plugin's onRequest hook has loaded the session.
       app.addHook('onRequest', (request, _reply, done) => {
@@ -130,7 +138,7 @@ export function storeSessionBackend (
         done()
       })
     },
-    access: (request) => new StoreSessionAccess(request, maxBytes)
+    access: (request) => new StoreSessionAccess(request, maxBytes, store)
   }
 }
 
@@ -138,10 +146,12 @@ export function storeSessionBackend (
 class StoreSessionAccess implements SessionAccess {
   readonly #request: FastifyRequest
   readonly #maxBytes: number
+  readonly #store: LockingStore
 
-  constructor (request: FastifyRequest, maxBytes: number) {
+  constructor (request: FastifyRequest, maxBytes: number, store: LockingStore) {
     this.#request = request
     this.#maxBytes = maxBytes
+    this.#store = store
   }
 
   // Each method reads request.session anew: reset() replaces it with a new session object.
@@ -174,13 +184,24 @@ class StoreSessionAccess implements SessionAccess {
   }
 
   /**
-   * Every data key is kept; the new id is stored at once and the old one destroyed. A session over
-   * its budget keeps its id: the change will not be saved (the onSend hook above), so nothing
-   * changed, and a rotation would store the oversized data under the new id.
+   * Every data key is kept; the new id is stored at once, and the old one forwards to it for the
+   * requests already sent with it (session-locks.ts), then leads nowhere. A request that itself came
+   * by such a forward does not rotate again: its session's id has just changed, and the requests
+   * sent beside it must all end on one id, whatever order their answers arrive in.
+   * A session over its budget keeps its id: the change will not be saved (the onSend hook above),
+   * so nothing changed, and a rotation would store the oversized data under the new id.
    */
   async rotateId (): Promise<void> {
     if (storedSize(this.#request) > this.#maxBytes) return
     const session = storeSessionOf(this.#request)!
-    await session.regenerate(Object.keys(session).filter((key) => key !== 'cookie'))
+    const keys = Object.keys(session).filter((key) => key !== 'cookie')
+    const held = heldLockOf(this.#request)
+    // No turn on this id: a session begun by this request, whose id nobody else has.
+    if (held === null || held.id !== session.sessionId) return session.regenerate(keys)
+    if (held.forwarded) return
+    this.#store.keepForRotation(held.id)
+    await session.regenerate(keys)
+    await this.#store.replaced(held, storeSessionOf(this.#request)!.sessionId, this.#request.ip)
+    markLocked(this.#request)
   }
 }
