@@ -2,6 +2,7 @@
 // replaced id forwarding only to the requests that may follow it, and no write from a lost lock.
 import t, { type Test } from 'tap'
 import type { Session } from 'fastify'
+import { promisify } from 'node:util'
 import pino from 'pino'
 import { createClient } from 'redis'
 import { BoundedMemoryStore } from '../../../src/framework/session-modes/memory-store.js'
@@ -13,18 +14,10 @@ import { hasRedisServer, REDIS_MISSING, startRedis } from '../../redis-server.js
 const ME = '192.0.2.1'
 const SOMEONE_ELSE = '203.0.113.7'
 
-function save (store: LockingStore, id: string, data: object, held?: HeldLock): Promise<void> {
-  const session = { ...data, ...(held ? { [LOCK]: held } : {}) } as unknown as Session
-  return new Promise((resolve, reject) => store.set(id, session, (err) => err ? reject(err as Error) : resolve()))
-}
-
-function load (store: LockingStore, id: string): Promise<unknown> {
-  return new Promise((resolve, reject) => store.get(id, (err, session) => err ? reject(err as Error) : resolve(session)))
-}
-
-function destroy (store: LockingStore, id: string): Promise<void> {
-  return new Promise((resolve, reject) => store.destroy(id, (err) => err ? reject(err as Error) : resolve()))
-}
+const save = (store: LockingStore, id: string, data: object, held?: HeldLock) =>
+  promisify(store.set.bind(store))(id, { ...data, ...(held ? { [LOCK]: held } : {}) } as unknown as Session)
+const load = (store: LockingStore, id: string) => promisify(store.get.bind(store))(id)
+const destroy = (store: LockingStore, id: string) => promisify(store.destroy.bind(store))(id)
 
 async function heldOf (t: Test, attempt: Promise<HeldLock | 'busy' | null>): Promise<HeldLock> {
   const held = await attempt
