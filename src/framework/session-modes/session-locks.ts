@@ -73,10 +73,12 @@ export interface LockingStore extends SessionStore {
 /** The request's turn, kept on @fastify/session's session object too, so the store can check it when it writes. */
 export const LOCK = Symbol('session-locks.lock')
 const HELD = Symbol('session-locks.held')
+/** Lets the next request in this process with the same cookie go (see LocalQueue). */
+const LEAVE = Symbol('session-locks.leave')
 /** The cookie as the browser sent it, when it named a replaced id (request.cookies then names the current one). */
 const PRESENTED = Symbol('session-locks.presented')
 
-type WithLock = FastifyRequest & { [HELD]: HeldLock | null, [PRESENTED]: string | null }
+type WithLock = FastifyRequest & { [HELD]: HeldLock | null, [PRESENTED]: string | null, [LEAVE]: (() => void) | null }
 
 export function heldLockOf (request: FastifyRequest): HeldLock | null {
   return (request as WithLock)[HELD]
@@ -113,19 +115,31 @@ export class LockLost extends Error {
  * onRequest hook loads the session), `afterLoad` and `afterSave` after it (its onSend hook saves).
  */
 export function sessionTurns (app: FastifyInstance, store: LockingStore, signer: Signer, cookieName: string) {
+  const local = new LocalQueue()
   return {
     beforeLoad () {
       app.decorateRequest(HELD, null)
       app.decorateRequest(PRESENTED, null)
+      app.decorateRequest(LEAVE, null)
       app.addHook('onRequest', async (request) => {
         const presented = request.cookies[cookieName]
         if (request.method === 'HEAD' || !presented) return
         const { valid, value } = signer.unsign(presented)
         if (!valid) return
-        const held = await waitForTurn(store, value, request.ip)
-        if (held === null) return
+        const arrivedAt = store.now()
+        const giveUpAt = performance.now() + LOCK_WAIT_MS
+        const leave = await local.enter(value, giveUpAt)
+        let held: HeldLock | null
+        try {
+          held = await waitForTurn(store, value, arrivedAt, request.ip, giveUpAt)
+        } catch (err) {
+          leave()
+          throw err
+        }
+        if (held === null) return leave()
         const withLock = request as WithLock
         withLock[HELD] = held
+        withLock[LEAVE] = leave
         if (held.forwarded) {
           // @fastify/session loads the session the cookie names: name the current id.
           withLock[PRESENTED] = presented
@@ -145,9 +159,12 @@ export function sessionTurns (app: FastifyInstance, store: LockingStore, signer:
       const release = async (request: FastifyRequest) => {
         const withLock = request as WithLock
         const held = withLock[HELD]
+        const leave = withLock[LEAVE]!
         if (held === null) return
         withLock[HELD] = null
-        await store.unlock(held)
+        withLock[LEAVE] = null
+        // The next request here goes once the lock is free (before, it would only find it busy).
+        await store.unlock(held).finally(leave)
       }
       // The change is saved by now: a failed release must not answer 503 for it. The lock expires.
       const releaseQuietly = (request: FastifyRequest) =>
@@ -161,16 +178,55 @@ export function sessionTurns (app: FastifyInstance, store: LockingStore, signer:
   }
 }
 
-/** Tries until the session is free, backing off (with jitter) to a try every 20 ms, for at most LOCK_WAIT_MS. */
-async function waitForTurn (store: LockingStore, id: string, client: string): Promise<HeldLock | null> {
-  const arrivedAt = store.now()
-  const giveUpAt = performance.now() + LOCK_WAIT_MS
+/** Tries until the session is free, backing off (with jitter) to a try every 20 ms, until `giveUpAt`. */
+async function waitForTurn (store: LockingStore, id: string, arrivedAt: number, client: string, giveUpAt: number): Promise<HeldLock | null> {
   for (let pause = 1; ; pause = Math.min(pause * 2, 20)) {
     const attempt = await store.tryLock(id, arrivedAt, client)
     if (attempt !== 'busy') return attempt
-    if (performance.now() >= giveUpAt) {
-      throw new SessionStoreUnavailable(new Error(`waited ${LOCK_WAIT_MS} ms for the session's lock`), 'your session is busy with other requests')
-    }
+    if (performance.now() >= giveUpAt) throw busy()
     await sleep(pause * (0.5 + Math.random()))
+  }
+}
+
+function busy (): SessionStoreUnavailable {
+  return new SessionStoreUnavailable(new Error(`waited ${LOCK_WAIT_MS} ms for the session's lock`), 'your session is busy with other requests')
+}
+
+/**
+ * Requests in this process that bring the same cookie wait here first, in arrival order, and only
+ * the first of them tries the store's lock: one browser's parallel requests take turns without
+ * polling Redis, and with no pause between turns. (Requests from other processes, or with another
+ * cookie naming the same session after a rotation, still meet at the store's lock.)
+ */
+class LocalQueue {
+  readonly #last = new Map<string, Promise<void>>()
+
+  /** Resolves when it is this request's turn here, with the function that ends it; rejects (503) at `giveUpAt`. */
+  async enter (key: string, giveUpAt: number): Promise<() => void> {
+    const before = this.#last.get(key)
+    let done!: () => void
+    const mine = new Promise<void>((resolve) => { done = resolve })
+    // The next one waits for this one, which ends only after the one before it has.
+    const last = before === undefined ? mine : before.then(() => mine)
+    this.#last.set(key, last)
+    let left = false
+    const leave = () => {
+      if (left) return
+      left = true
+      done()
+      if (this.#last.get(key) === last) this.#last.delete(key)
+    }
+    if (before === undefined) return leave
+    const timer = new AbortController()
+    try {
+      await Promise.race([before, sleep(Math.max(0, giveUpAt - performance.now()), undefined, { signal: timer.signal }).then(() => { throw busy() })])
+    } catch (err) {
+      // Given up: the ones behind must still get their turn once those ahead are done.
+      before.then(leave, leave)
+      throw err
+    } finally {
+      timer.abort()
+    }
+    return leave
   }
 }
