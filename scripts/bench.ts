@@ -29,6 +29,8 @@ const FLOOD_RUNS = 3
 const CONNECTIONS = 10
 const LADDER = join(ROOT, 'bench', 'ladder-server.js')
 const FORM_CYCLE = join(ROOT, 'bench', 'form-cycle.lua')
+/** GET / rows: each connection a visitor with a session of its own, as ten people are. */
+const OWN_SESSION = join(ROOT, 'bench', 'own-session.lua')
 const SECRET = randomBytes(48).toString('base64url')
 const MEMORY_STORE_MAX = 10_000
 /** The memory-mode flood's store: small enough that its first slice fills it. */
@@ -155,7 +157,8 @@ const floods: Record<string, Measure[]> = { cookie: [], memory: [] }
 let memoryFloodRss: number[] = []
 let baseline = 0
 try {
-  // 1. GET / with a session cookie: the ladder and the app in every mode, round-robin.
+  // 1. GET / with a session cookie, each connection its own (bench/own-session.lua): the ladder and
+  //    the app in every mode, round-robin.
   interface Target { name: string, child: Child, headers: Record<string, string>, runs: Measure[] }
   const targets: Target[] = []
   const add = async (name: string, script: string, env: Record<string, string>) => {
@@ -177,13 +180,13 @@ try {
   await add('this app, memory mode', SERVER_ENTRY, appEnv('memory'))
   if (redis) await add('this app, redis mode', SERVER_ENTRY, appEnv('redis', { REDIS_URL: redis.url }))
 
-  log(`Node ${nodeVersion}. GET / with a session cookie: ${targets.length} servers, ${ROUNDS} rounds of ${SECONDS} s each (wrk), round-robin:`)
+  log(`Node ${nodeVersion}. GET / with a session cookie, one per connection: ${targets.length} servers, ${ROUNDS} rounds of ${SECONDS} s each (wrk), round-robin:`)
   targets.forEach((target, i) => log(`  ${i + 1}. ${target.name}`))
-  for (const target of targets) await wrk(target.child, 1, target.headers) // warm-up
+  for (const target of targets) await wrk(target.child, 1, {}, OWN_SESSION) // warm-up
   for (let round = 0; round < ROUNDS; round++) {
     log(`  round ${round + 1} of ${ROUNDS}:`)
     for (const [i, target] of targets.entries()) {
-      const measure = await wrk(target.child, SECONDS, target.headers)
+      const measure = await wrk(target.child, SECONDS, {}, OWN_SESSION)
       target.runs.push(measure)
       // Each case as it finishes; the ratio is to this round's bare page (the first case).
       const ratio = measure.rps / targets[0]!.runs[round]!.rps
@@ -203,6 +206,24 @@ try {
   const bare = targets[0]!
   for (const target of targets) if (!apps.includes(target) && target !== bare) await target.child.stop()
 
+  // 1b. One session on all 10 connections (one browser firing parallel requests). The store modes
+  //     take one request at a time per session (docs/stores.md, "Concurrent requests"), so this is
+  //     what that guarantee costs where it bites; cookie mode loses the parallel changes instead.
+  for (const target of apps) {
+    const runs: Measure[] = []
+    const ratios: number[] = []
+    for (let round = 0; round < 3; round++) {
+      const bareRound = await wrk(bare.child, SECONDS, {}, OWN_SESSION)
+      const run = await wrk(target.child, SECONDS, target.headers)
+      runs.push(run)
+      ratios.push(run.rps / bareRound.rps)
+    }
+    const name = target.name.replace('this app, ', '')
+    const measure = median(runs)
+    log(`  one session on 10 connections, ${name}: ${fmt(measure.rps)} req/s, ratio ${medianOf(ratios).toFixed(2)}`)
+    rows.push({ name: `GET / — one session on all 10 connections — ${name}`, measure, ratio: medianOf(ratios), note: 'median of 3 rounds, each against a bare round just before it' })
+  }
+
   // 2. The form cycle: POST /cart, GET / (the 303's target), POST /cart/clear, GET /, each
   //    connection a browser tab with a session of its own (bench/form-cycle.lua). Each round is
   //    paired with a round of the bare page just before it, and the ratio is the median of the
@@ -212,7 +233,7 @@ try {
     const runs: Measure[] = []
     const ratios: number[] = []
     for (let round = 0; round < 3; round++) {
-      const bareRound = await wrk(bare.child, SECONDS, bare.headers)
+      const bareRound = await wrk(bare.child, SECONDS, {}, OWN_SESSION)
       const run = await wrk(target.child, SECONDS, {}, FORM_CYCLE)
       runs.push(run)
       ratios.push(run.rps / bareRound.rps)

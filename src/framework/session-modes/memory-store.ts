@@ -68,6 +68,10 @@ export class BoundedMemoryStore implements LockingStore {
   set (sessionId: string, session: Session, callback: Callback): void {
     const held = lockOfWrite(session, sessionId)
     if (held !== undefined && !this.#holds(held)) return callback(new LockLost())
+    if (held?.releaseWithSave === true) {
+      this.#locks.delete(sessionId)
+      held.released = true
+    }
     const isNew = this.#fresh.take(sessionId)
     const json = JSON.stringify(session)
     if (this.#protected.has(sessionId)) {

@@ -29,14 +29,19 @@ if ARGV[2] ~= '' and redis.call('GET', KEYS[2]) ~= ARGV[2] then
   return redis.error_reply('LOCKLOST the request held its session longer than the lock lasts, and did not write')
 end`
 
-/** SET the session (KEYS[1]) NX or XX, with its TTL, if the deadline and the lock (KEYS[2], token ARGV[2]) allow. */
+/**
+ * SET the session (KEYS[1]) NX or XX, with its TTL, if the deadline and the lock (KEYS[2], token
+ * ARGV[2]) allow; with ARGV[6] = '1', the lock is released in the same step (the request's last write).
+ */
 export const SAVE_SESSION = defineScript({
   SCRIPT: `${DEADLINE}${FENCE}
-return redis.call('SET', KEYS[1], ARGV[3], 'EX', ARGV[4], ARGV[5])`,
+local saved = redis.call('SET', KEYS[1], ARGV[3], 'EX', ARGV[4], ARGV[5])
+if ARGV[6] == '1' then redis.call('DEL', KEYS[2]) end
+return saved`,
   NUMBER_OF_KEYS: 2,
-  parseCommand (parser, deadline: number, key: string, lockKey: string, token: string, json: string, ttlSeconds: number, condition: 'NX' | 'XX') {
+  parseCommand (parser, deadline: number, key: string, lockKey: string, token: string, json: string, ttlSeconds: number, condition: 'NX' | 'XX', release = false) {
     parser.pushKeys([key, lockKey])
-    parser.push(String(deadline), token, json, String(ttlSeconds), condition)
+    parser.push(String(deadline), token, json, String(ttlSeconds), condition, release ? '1' : '0')
   },
   transformReply: (reply: unknown) => reply
 })
@@ -189,7 +194,7 @@ export class RedisClock {
 /** The commands this store uses, as the `redis` client offers them with the scripts above. */
 export interface RedisCommands {
   get (key: string): Promise<string | null>
-  saveSession (deadline: number, key: string, lockKey: string, token: string, json: string, ttlSeconds: number, condition: 'NX' | 'XX'): Promise<unknown>
+  saveSession (deadline: number, key: string, lockKey: string, token: string, json: string, ttlSeconds: number, condition: 'NX' | 'XX', release?: boolean): Promise<unknown>
   destroySession (deadline: number, key: string, lockKey: string, token: string): Promise<unknown>
   lockSession (deadline: number, prefix: string, id: string, token: string, lockMs: number, arrivedAt: number, client: string, graceMs: number): Promise<string[]>
   forwardSession (deadline: number, key: string, lockKey: string, newLockKey: string, token: string, newId: string, lockMs: number, forwardMs: number, client: string): Promise<unknown>
@@ -240,8 +245,10 @@ export class RedisSessions {
     this.#loaded.delete(sessionId)
     const condition = this.fresh.take(sessionId) ? 'NX' : 'XX'
     const held = lockOfWrite(session, sessionId)
+    const release = held?.releaseWithSave === true
     await this.client.saveSession(this.writeDeadline(), this.prefix + sessionId, this.#lockKey(sessionId), held?.token ?? '',
-      JSON.stringify(session), this.ttlSeconds, condition)
+      JSON.stringify(session), this.ttlSeconds, condition, release)
+    if (release) held!.released = true
   }
 
   async destroy (sessionId: string): Promise<void> {

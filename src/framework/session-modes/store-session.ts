@@ -111,6 +111,7 @@ export function storeSessionBackend (
         if (session?.cookie) session.cookie.secure = request.protocol === 'https'
         done(null, payload)
       })
+      turns.beforeFinalSave()
       await app.register(fastifySession, {
         secret: signer,
         cookieName,
