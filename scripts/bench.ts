@@ -3,8 +3,9 @@
  * met or not met. Every server is pinned to CPU 0 (taskset); wrk runs here, pinned to CPU 1, 10
  * connections. wrk (C, cheap per request) keeps even the bare page's server busy: each row shows the
  * server's CPU use, ~100 % when it is saturated, and ratios only mean something between saturated
- * servers. The form cycle is a wrk script (bench/form-cycle.lua): one tab, cookie and token per
- * connection. Runs go round-robin (bare, ladder…, app…, then again) so drift hits every server alike.
+ * servers. Each connection is a visitor with a session of its own (bench/own-session.lua), and a
+ * row per mode has one session on all ten (the store modes take one request at a time per session).
+ * The form cycle is a wrk script (bench/form-cycle.lua): one tab, cookie and token per connection. Runs go round-robin (bare, ladder…, app…, then again) so drift hits every server alike.
  * Loopback only; every process started is stopped. Prints Markdown tables.
  *
  *   npm run bench                                    # about 2.5 minutes
