@@ -104,7 +104,7 @@ export class BoundedMemoryStore implements LockingStore {
     return this.#now()
   }
 
-  async tryLock (id: string, arrivedAt: number, client: string): Promise<HeldLock | 'busy' | null> {
+  async tryLock (id: string, arrivedAt = this.#now(), client: string): Promise<HeldLock | { busyAt: number } | null> {
     let current = id
     for (let forward = this.#forwardOf(current); forward !== undefined; forward = this.#forwardOf(current)) {
       // Sent once the new id could be known: it leads nowhere (a planted id stays dead).
@@ -113,7 +113,7 @@ export class BoundedMemoryStore implements LockingStore {
     }
     if (!this.#protected.has(current) && this.#onProbation(current) === undefined) return null
     const lock = this.#locks.get(current)
-    if (lock !== undefined && lock.expiresAt > this.#now()) return 'busy'
+    if (lock !== undefined && lock.expiresAt > this.#now()) return { busyAt: arrivedAt }
     const token = randomUUID()
     this.#locks.set(current, { token, expiresAt: this.#now() + LOCK_TTL_MS })
     return { id: current, token, forwarded: current !== id }

@@ -67,7 +67,7 @@ return redis.call('DEL', KEYS[1])`,
  */
 export const LOCK_SESSION = defineScript({
   SCRIPT: `${DEADLINE}
-local prefix, id, arrived, client, grace = ARGV[2], ARGV[3], tonumber(ARGV[6]), ARGV[7], tonumber(ARGV[8])
+local prefix, id, arrived, client, grace = ARGV[2], ARGV[3], tonumber(ARGV[6]) or now, ARGV[7], tonumber(ARGV[8])
 local value = redis.call('GET', KEYS[1])
 for hop = 1, 32 do
   if not value or string.sub(value, 1, 1) ~= '@' then break end
@@ -79,12 +79,13 @@ for hop = 1, 32 do
   value = redis.call('GET', prefix .. id)
 end
 if not value or string.sub(value, 1, 1) == '@' then return {'none'} end
-if not redis.call('SET', prefix .. 'lock:' .. id, ARGV[4], 'PX', ARGV[5], 'NX') then return {'busy'} end
+if not redis.call('SET', prefix .. 'lock:' .. id, ARGV[4], 'PX', ARGV[5], 'NX') then return {'busy', tostring(arrived)} end
 return {'held', id, value}`,
   NUMBER_OF_KEYS: 1,
-  parseCommand (parser, deadline: number, prefix: string, id: string, token: string, lockMs: number, arrivedAt: number, client: string, graceMs: number) {
+  parseCommand (parser, deadline: number, prefix: string, id: string, token: string, lockMs: number, arrivedAt: number | undefined, client: string, graceMs: number) {
     parser.pushKey(prefix + id)
-    parser.push(String(deadline), prefix, id, token, String(lockMs), String(Math.floor(arrivedAt)), client, String(graceMs))
+    // No arrival yet: the script dates this first try by Redis's own clock, and says when.
+    parser.push(String(deadline), prefix, id, token, String(lockMs), arrivedAt === undefined ? '' : String(Math.floor(arrivedAt)), client, String(graceMs))
   },
   transformReply: (reply: unknown) => reply as string[]
 })
@@ -196,7 +197,7 @@ export interface RedisCommands {
   get (key: string): Promise<string | null>
   saveSession (deadline: number, key: string, lockKey: string, token: string, json: string, ttlSeconds: number, condition: 'NX' | 'XX', release?: boolean): Promise<unknown>
   destroySession (deadline: number, key: string, lockKey: string, token: string): Promise<unknown>
-  lockSession (deadline: number, prefix: string, id: string, token: string, lockMs: number, arrivedAt: number, client: string, graceMs: number): Promise<string[]>
+  lockSession (deadline: number, prefix: string, id: string, token: string, lockMs: number, arrivedAt: number | undefined, client: string, graceMs: number): Promise<string[]>
   forwardSession (deadline: number, key: string, lockKey: string, newLockKey: string, token: string, newId: string, lockMs: number, forwardMs: number, client: string): Promise<unknown>
   unlockSession (lockKey: string, token: string): Promise<unknown>
 }
@@ -258,10 +259,10 @@ export class RedisSessions {
     await this.client.destroySession(this.writeDeadline(), this.prefix + sessionId, this.#lockKey(sessionId), '')
   }
 
-  async tryLock (id: string, arrivedAt: number, client: string): Promise<HeldLock | 'busy' | null> {
+  async tryLock (id: string, arrivedAt: number | undefined, client: string): Promise<HeldLock | { busyAt: number } | null> {
     const token = randomUUID()
     const [state, current, json] = await this.client.lockSession(this.writeDeadline(), this.prefix, id, token, LOCK_TTL_MS, arrivedAt, spaceless(client), FORWARD_GRACE_MS)
-    if (state === 'busy') return 'busy'
+    if (state === 'busy') return { busyAt: Number(current) }
     if (state !== 'held' || current === undefined || json === undefined) return null
     this.#loaded.set(current, json)
     return { id: current, token, forwarded: current !== id }

@@ -280,7 +280,7 @@ function storeAnswering503 (sessions: RedisSessions, commandTimeout: number, wri
     set: (sessionId, session, callback) => answer(run(true, () => sessions.set(sessionId, session as Session)), callback as Callback),
     destroy: (sessionId, callback) => answer(run(true, () => sessions.destroy(sessionId)), callback as Callback),
     now: sessions.redisNow,
-    tryLock: (id: string, arrivedAt: number, client: string) => run(true, () => sessions.tryLock(id, arrivedAt, client)),
+    tryLock: (id: string, arrivedAt: number | undefined, client: string) => run(true, () => sessions.tryLock(id, arrivedAt, client)),
     // A release deletes, which a full or read-only Redis still allows: it says nothing about writes.
     unlock: (held: HeldLock) => run(false, () => sessions.unlock(held)),
     keepForRotation: (id: string) => sessions.keepForRotation(id),

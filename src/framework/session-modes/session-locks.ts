@@ -65,10 +65,11 @@ export interface LockingStore extends SessionStore {
   now (): number
   /**
    * One try for the session `id` names, following the forwards a request that arrived at
-   * `arrivedAt` from `client` may follow (mayFollow): the lock, 'busy' (another request holds it),
+   * `arrivedAt` from `client` may follow (mayFollow): the lock, busy (another request holds it; when this try was, by the
+   * store's clock, which the next try passes as `arrivedAt`),
    * or null (no such session).
    */
-  tryLock (id: string, arrivedAt: number, client: string): Promise<HeldLock | 'busy' | null>
+  tryLock (id: string, arrivedAt: number | undefined, client: string): Promise<HeldLock | { busyAt: number } | null>
   unlock (held: HeldLock): Promise<void>
   /** The next destroy of `id` belongs to its rotation: the entry stays until `replaced` forwards it. */
   keepForRotation (id: string): void
@@ -133,12 +134,11 @@ export function sessionTurns (app: FastifyInstance, store: LockingStore, signer:
         if (request.method === 'HEAD' || !presented) return
         const { valid, value } = signer.unsign(presented)
         if (!valid) return
-        const arrivedAt = store.now()
         const giveUpAt = performance.now() + LOCK_WAIT_MS
         const leave = await local.enter(value, giveUpAt)
         let held: HeldLock | null
         try {
-          held = await waitForTurn(store, value, arrivedAt, request.ip, giveUpAt)
+          held = await waitForTurn(store, value, request.ip, giveUpAt)
         } catch (err) {
           leave()
           throw err
@@ -195,10 +195,15 @@ export function sessionTurns (app: FastifyInstance, store: LockingStore, signer:
 }
 
 /** Tries until the session is free, backing off (with jitter) to a try every 20 ms, until `giveUpAt`. */
-async function waitForTurn (store: LockingStore, id: string, arrivedAt: number, client: string, giveUpAt: number): Promise<HeldLock | null> {
+async function waitForTurn (store: LockingStore, id: string, client: string, giveUpAt: number): Promise<HeldLock | null> {
+  // Arrival is the first try, dated by the store's own clock (Redis's, in Redis mode), the clock the
+  // forwards are dated on: comparing it with this process's clock would let a request that came
+  // just after a rotation pass for one that came before it.
+  let arrivedAt: number | undefined
   for (let pause = 1; ; pause = Math.min(pause * 2, 20)) {
     const attempt = await store.tryLock(id, arrivedAt, client)
-    if (attempt !== 'busy') return attempt
+    if (attempt === null || !('busyAt' in attempt)) return attempt
+    arrivedAt ??= attempt.busyAt
     if (performance.now() >= giveUpAt) throw busy()
     await sleep(pause * (0.5 + Math.random()))
   }

@@ -19,9 +19,9 @@ const save = (store: LockingStore, id: string, data: object, held?: HeldLock) =>
 const load = (store: LockingStore, id: string) => promisify(store.get.bind(store))(id)
 const destroy = (store: LockingStore, id: string) => promisify(store.destroy.bind(store))(id)
 
-async function heldOf (t: Test, attempt: Promise<HeldLock | 'busy' | null>): Promise<HeldLock> {
+async function heldOf (t: Test, attempt: Promise<HeldLock | { busyAt: number } | null>): Promise<HeldLock> {
   const held = await attempt
-  if (held === null || held === 'busy') throw new Error(`expected the lock, got ${held}`)
+  if (held === null || 'busyAt' in held) throw new Error(`expected the lock, got ${JSON.stringify(held)}`)
   t.ok(held.token, 'a lock with a token')
   return held
 }
@@ -34,7 +34,7 @@ function contract (t: Test, store: LockingStore, fresh: FreshIds, expireLock: (h
     await save(store, id, { counter: 1 })
     const held = await heldOf(t, store.tryLock(id, store.now(), ME))
     t.same({ id: held.id, forwarded: held.forwarded }, { id, forwarded: false })
-    t.equal(await store.tryLock(id, store.now(), ME), 'busy', 'a second request waits')
+    t.match(await store.tryLock(id, store.now(), ME), { busyAt: Number }, 'a second request waits')
     await store.unlock(held)
     const next = await heldOf(t, store.tryLock(id, store.now(), ME))
     t.not(next.token, held.token)
@@ -54,7 +54,7 @@ function contract (t: Test, store: LockingStore, fresh: FreshIds, expireLock: (h
     await store.replaced(held, renewed, ME)
     const at = store.now()
     t.equal(held.id, renewed, 'the lock moved to the new id')
-    t.equal(await store.tryLock(old, before, SOMEONE_ELSE), 'busy', 'a request that arrived before waits for the new id')
+    t.match(await store.tryLock(old, before, SOMEONE_ELSE), { busyAt: Number }, 'a request that arrived before waits for the new id')
     await store.unlock(held)
     t.equal(await load(store, old), null, 'the old id holds no data')
 
@@ -78,7 +78,7 @@ function contract (t: Test, store: LockingStore, fresh: FreshIds, expireLock: (h
     await t.rejects(save(store, id, { counter: 99 }, slow), /LOCKLOST|took too long/)
     t.match(await load(store, id), { counter: 2 })
     await store.unlock(slow)
-    t.equal(await store.tryLock(id, store.now(), ME), 'busy', 'the stale holder\'s release did not free the lock it lost')
+    t.match(await store.tryLock(id, store.now(), ME), { busyAt: Number }, 'the stale holder\'s release did not free the lock it lost')
     await store.unlock(quick)
   })
 }
