@@ -3,31 +3,11 @@
 import { Browser, cartOf, countOf } from './helper.js'
 import { eachSessionMode } from './modes.js'
 
-const TRIALS = 50
 /** Another client's address (the victim's, as inject's default, is 127.0.0.1). */
 const ATTACKER = '203.0.113.7'
-const IN_FLIGHT = 20
 
 eachSessionMode(async (t, { app: shared }) => {
-  t.test(`a reset racing ${IN_FLIGHT} requests on the old cookie is final (${TRIALS} trials)`, async (t) => {
-    const app = await shared()
-    let resurrected = 0
-    for (let trial = 0; trial < TRIALS; trial++) {
-      const browser = new Browser(app)
-      await browser.get('/')
-      await browser.post('/cart', { item: 'secret plans' })
-      await browser.get('/')
-      const oldCookie = browser.jar.header()!
-      const token = browser.csrfToken!
-      await Promise.all([
-        app.inject({ method: 'POST', url: '/session/reset', headers: { cookie: oldCookie, 'content-type': 'application/x-www-form-urlencoded' }, payload: `_csrf=${encodeURIComponent(token)}` }),
-        ...Array.from({ length: IN_FLIGHT }, (_, i) => app.inject({ url: i % 2 ? '/' : '/howdy', headers: { cookie: oldCookie } }))
-      ])
-      const after = (await app.inject({ url: '/session', headers: { cookie: oldCookie } })).json()
-      if (after.counter !== 0 || after.cart.length !== 0) resurrected++
-    }
-    t.equal(resurrected, 0, `the old cookie read back its session in ${resurrected} of ${TRIALS} trials`)
-  })
+  // A reset racing requests on the old cookie: concurrency.test.ts (forms and page loads in one race).
 
   t.test('every successful form changes the session id; the old id leads nowhere (but for the grace, see concurrency.test.ts)', async (t) => {
     const browser = new Browser(await shared())
