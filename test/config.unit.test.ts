@@ -174,6 +174,28 @@ t.test('REDIS_URL is checked whole: scheme, host, port, database index', async (
   }
 })
 
+// What the server must refuse at start (test/startup-failures.test.ts starts the real server with
+// one of each kind): the message each one gets, which the server prints as its one line.
+t.test('wrong settings the server refuses to start with: each named, with what to do', async (t) => {
+  const refused: Array<[Record<string, string>, RegExp]> = [
+    [{ SESSION_STORE: 'redis', REDIS_URL: 'redis://a b' }, /^REDIS_URL is not a valid URL: set it like redis:\/\//],
+    [{ SESSION_STORE: 'redis', REDIS_URL: 'redis://h:p/abc' }, /^REDIS_URL has the port "p", which is not a number from 1 to 65535: set it like redis:\/\//],
+    [{ SESSION_STORE: 'redis', REDIS_URL: 'redis://127.0.0.1:6379/abc' }, /^REDIS_URL has the database "\/abc", which is not a database index: end the URL with \/0/],
+    [{ SESSION_STORE: 'redis', REDIS_COMMAND_TIMEOUT: '3000000000' }, /^invalid settings: REDIS_COMMAND_TIMEOUT must be <= 60000 milliseconds/],
+    [{ SESSION_STORE: 'redis', REDIS_CONNECT_WAIT: '9999999999' }, /^invalid settings: REDIS_CONNECT_WAIT must be <= 3600 seconds/],
+    [{ REQUEST_TIMEOUT: '3000000' }, /^invalid settings: REQUEST_TIMEOUT must be <= 3600 seconds/],
+    [{ TRUST_PROXY: 'everyone' }, /^TRUST_PROXY has "everyone", which is not an address or CIDR range: .*hop count/],
+    [{ TRUST_PROXY: '10.0.0.0/99' }, /^TRUST_PROXY has "10\.0\.0\.0\/99", whose prefix length is over 32, the most for IPv4: /],
+    [{ HOST: '' }, /^HOST is set but empty, which would listen on every interface: set HOST=127\.0\.0\.1/],
+    [{ NODE_ENV: 'production', SESSION_SECRET: 'a'.repeat(40) }, /^SESSION_SECRET is too weak for production: it has 1 different characters, it needs at least 10/]
+  ]
+  for (const [env, expected] of refused) {
+    const message = refusal(env)
+    t.match(message, expected, Object.entries(env).map(([key, value]) => `${key}=${value}`).join(' '))
+    t.equal(message.split('\n').length, 1, 'one line')
+  }
+})
+
 t.test('HOST set but empty is refused: it would listen on every interface', async (t) => {
   for (const host of ['', '  ']) {
     t.match(refusal({ HOST: host }), /^HOST is set but empty, which would listen on every interface: set HOST=127\.0\.0\.1 .*HOST=0\.0\.0\.0/)

@@ -41,23 +41,19 @@ t.test('the development secret cannot be written', async (t) => {
 })
 
 // Wrong settings are refused before anything connects, never passed on to break later (a timer
-// overflowing into 1 ms, a library's stack trace, a server listening on every interface).
+// overflowing into 1 ms, a library's stack trace, a server listening on every interface). Every
+// refusal is a ConfigError that the server prints the same way: config.unit.test.ts checks each
+// setting's message in-process; here one of each kind (the URL parser, the schema's bounds, a rule
+// for production only) goes through a real start.
 const refusedSettings: Array<[Record<string, string>, RegExp]> = [
-  [{ SESSION_STORE: 'redis', REDIS_URL: 'redis://a b' }, /^error: REDIS_URL is not a valid URL: set it like redis:\/\//],
-  [{ SESSION_STORE: 'redis', REDIS_URL: 'redis://h:p/abc' }, /^error: REDIS_URL has the port "p", which is not a number from 1 to 65535: set it like redis:\/\//],
   [{ SESSION_STORE: 'redis', REDIS_URL: 'redis://127.0.0.1:6379/abc' }, /^error: REDIS_URL has the database "\/abc", which is not a database index: end the URL with \/0/],
-  [{ SESSION_STORE: 'redis', REDIS_COMMAND_TIMEOUT: '3000000000' }, /^error: invalid settings: REDIS_COMMAND_TIMEOUT must be <= 60000 milliseconds/],
-  [{ SESSION_STORE: 'redis', REDIS_CONNECT_WAIT: '9999999999' }, /^error: invalid settings: REDIS_CONNECT_WAIT must be <= 3600 seconds/],
   [{ REQUEST_TIMEOUT: '3000000' }, /^error: invalid settings: REQUEST_TIMEOUT must be <= 3600 seconds/],
-  [{ TRUST_PROXY: 'everyone' }, /^error: TRUST_PROXY has "everyone", which is not an address or CIDR range: .*hop count/],
-  [{ TRUST_PROXY: '10.0.0.0/99' }, /^error: TRUST_PROXY has "10\.0\.0\.0\/99", whose prefix length is over 32, the most for IPv4: /],
-  [{ HOST: '' }, /^error: HOST is set but empty, which would listen on every interface: set HOST=127\.0\.0\.1/],
   [{ SESSION_SECRET: 'a'.repeat(40) }, /^error: SESSION_SECRET is too weak for production: it has 1 different characters, it needs at least 10/]
 ]
 
 t.test('a wrong setting stops the start before anything connects', async (t) => {
-  // Independent processes: started two at a time, each waiting only for its own exit.
-  t.jobs = 2
+  // Independent processes: started at once, each waiting only for its own exit.
+  t.jobs = refusedSettings.length
   for (const [env, expected] of refusedSettings) {
     const name = Object.entries(env).map(([key, value]) => `${key}=${value}`).join(' ')
     t.test(name, { buffered: true }, async (t) => oneLine(t, await start(env), expected))
