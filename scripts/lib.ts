@@ -90,9 +90,9 @@ export class OwnRedis {
 
   private constructor (readonly port: number, readonly persistent: boolean) {}
 
-  static async start (persistent = false): Promise<OwnRedis> {
+  static async start (persistent = false, readyWithinMs = 30_000): Promise<OwnRedis> {
     const redis = new OwnRedis(await freePort(), persistent)
-    await redis.start()
+    await redis.start(readyWithinMs)
     return redis
   }
 
@@ -100,14 +100,31 @@ export class OwnRedis {
     return `redis://127.0.0.1:${this.port}`
   }
 
-  async start (): Promise<void> {
+  /** Starts (or restarts, on the same port) and waits for Redis to log that it accepts connections. */
+  async start (readyWithinMs = 30_000): Promise<void> {
     if (this.persistent) this.#dir ??= mkdtempSync(join(tmpdir(), 'sessions-redis-'))
     const persistence = this.#dir ? ['--save', '3600 1', '--dir', this.#dir] : ['--save', '']
-    this.#process = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--appendonly', 'no', ...persistence], { stdio: 'ignore' })
-    await waitFor(async () => {
-      const reply = spawnSync('redis-cli', ['-p', String(this.port), 'ping'], { encoding: 'utf8' })
-      return reply.stdout?.trim() === 'PONG'
-    }, 10_000, 'redis-server')
+    const child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--appendonly', 'no', ...persistence], { stdio: ['ignore', 'pipe', 'pipe'] })
+    this.#process = child
+    let output = ''
+    let timer: NodeJS.Timeout | undefined
+    try {
+      await new Promise<void>((resolve, reject) => {
+        // Read to the end either way: a full pipe would stop Redis at its next log line.
+        child.stdout.on('data', (chunk: Buffer) => {
+          if (output.length < 10_000) output += chunk.toString()
+          if (output.includes('Ready to accept connections')) resolve()
+        })
+        child.stderr.on('data', (chunk: Buffer) => { if (output.length < 10_000) output += chunk.toString() })
+        child.once('exit', (code) => reject(new Error(`redis-server on port ${this.port} exited (${String(code)}) before it was ready:\n${output}`)))
+        timer = setTimeout(() => reject(new Error(`redis-server on port ${this.port}: not ready within ${readyWithinMs / 1000} s:\n${output}`)), readyWithinMs)
+      })
+    } catch (err) {
+      child.kill('SIGKILL')
+      throw err
+    } finally {
+      clearTimeout(timer)
+    }
   }
 
   /**

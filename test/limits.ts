@@ -25,3 +25,17 @@ export async function within<T> (ms: number, what: string, promise: Promise<T>):
     clearTimeout(timer)
   }
 }
+
+/**
+ * For a state that has no event of its own (a key expiring inside Redis, a client reconnecting):
+ * checks every 50 ms until `check` holds, and fails naming `what` once `ms` (scaled) have passed.
+ */
+export async function eventually (ms: number, what: string, check: () => Promise<boolean> | boolean): Promise<void> {
+  const allowed = limit(ms)
+  const deadline = Date.now() + allowed
+  for (;;) {
+    if (await check()) return
+    if (Date.now() > deadline) throw new Error(`${what}: not within ${allowed / 1000} s (TEST_TIME_SCALE=${TIME_SCALE} multiplies this limit)`)
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+}

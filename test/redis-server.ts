@@ -6,6 +6,7 @@
  */
 import type { Test } from 'tap'
 import { hasCommand, OwnRedis } from '../scripts/lib.js'
+import { limit } from './limits.js'
 
 export type RedisServer = OwnRedis
 
@@ -17,7 +18,7 @@ export function hasRedisServer (): boolean {
 
 /** A redis-server for this test, without persistence, stopped at teardown. */
 export async function startRedis (t: Test): Promise<RedisServer> {
-  const redis = await OwnRedis.start()
+  const redis = await OwnRedis.start(false, limit(30_000))
   t.teardown(() => redis.stop())
   return redis
 }

@@ -57,14 +57,7 @@ t.test('redis mode: the real server shares the count through Redis and closes it
   t.equal(twoExit.code, 0)
 })
 
-t.test('redis mode with Redis down: one line saying what to do, exit 1', { skip: hasRedisServer() ? false : REDIS_MISSING }, async (t) => {
-  const redis = await startRedis(t)
-  await redis.stop()
-  const { code, stderr } = await exitOf({ LOG_LEVEL: 'warn', SESSION_SECRET: SECRET, SESSION_STORE: 'redis', REDIS_URL: redis.url })
-  t.equal(code, 1)
-  t.match(stderr, /^error: cannot reach Redis at redis:\/\/127\.0\.0\.1:\d+.*REDIS_CONNECT_WAIT/)
-  t.equal(stderr.trim().split('\n').length, 1, 'a single line')
-})
+// Redis down at start (one line, exit 1): test/startup-failures.test.ts, with the other ways a start is refused.
 
 t.test('redis mode: SIGTERM while Redis is frozen answers the request in flight with 503 and exits 0 promptly', { skip: hasRedisServer() ? false : REDIS_MISSING }, async (t) => {
   const redis = await startRedis(t)

@@ -10,6 +10,7 @@ import { FreshIds } from '../../../src/framework/session-modes/fresh-ids.js'
 import { redactUrl } from '../../../src/framework/session-modes/redis-store.js'
 import { Browser, build, cartOf, countOf, flashesOf, logCapture, OTHER_SECRET, SECRET, TestClock, testSettings } from '../../helper.js'
 import { hasRedisServer, REDIS_MISSING, startRedis, type RedisServer } from '../../redis-server.js'
+import { eventually, limit } from '../../limits.js'
 
 const noRedis = hasRedisServer() ? false : REDIS_MISSING
 
@@ -76,8 +77,11 @@ t.test('redis: a session key expires by Redis\'s own TTL, in real time', { skip:
   await browser.get('/')
   const [key] = await client.keys('ttl:*')
   t.ok(key, 'a key was written')
-  await sleep(1200)
-  t.equal(await client.exists(key!), 0, 'Redis dropped it when the TTL ran out')
+  const ttl = await client.pTTL(key!)
+  t.ok(ttl > 0 && ttl <= 1000, `with a TTL of the idle timeout (${ttl} ms)`)
+  // Redis drops it by itself: checked until it has (a lookup of an expired key never finds it).
+  await eventually(30_000, 'Redis to drop the key when its TTL runs out', async () => (await client.exists(key!)) === 0)
+  t.pass('Redis dropped it when the TTL ran out')
   t.equal(countOf(await browser.get('/')), 1, 'the old cookie leads to a fresh session')
 })
 
@@ -144,14 +148,10 @@ t.test('redis: while Redis is down pages answer 503 and /healthz says why; it re
   t.equal(health.statusCode, 503)
   t.match(health.json(), { status: 'unavailable', reason: /Redis at redis:\/\/127\.0\.0\.1:\d+.* cannot be reached/ })
 
-  await redis.start()
+  await redis.start(limit(30_000))
   // The client retries at least every 2 s.
-  let healthy = false
-  for (let i = 0; i < 50 && !healthy; i++) {
-    await sleep(100)
-    healthy = (await browser.get('/healthz')).statusCode === 200
-  }
-  t.ok(healthy, '/healthz is ok again')
+  await eventually(30_000, '/healthz to answer 200 once Redis is back', async () => (await browser.get('/healthz')).statusCode === 200)
+  t.pass('/healthz is ok again')
   const back = await browser.get('/')
   t.equal(back.statusCode, 200)
   t.equal(countOf(back), 1, 'this Redis kept no data (no persistence in the test), so a fresh session')
@@ -171,7 +171,7 @@ t.test('redis: with REDIS_CONNECT_WAIT the app waits for Redis to come up', { sk
   await redis.stop()
   const building = buildApp(testSettings({ SESSION_STORE: 'redis', REDIS_URL: redis.url, REDIS_CONNECT_WAIT: 10 }))
   await sleep(500)
-  await redis.start()
+  await redis.start(limit(30_000))
   const app = await building
   t.teardown(() => app.close())
   t.equal(countOf(await app.inject('/')), 1)
@@ -211,10 +211,10 @@ t.test('redis: when the password stops working, the log line says why (WRONGPASS
   cli('--pass', 'first-password', 'CONFIG', 'SET', 'requirepass', 'second-password')
   cli('--pass', 'second-password', 'CLIENT', 'KILL', 'TYPE', 'normal')
   let lost: Record<string, unknown> | undefined
-  for (let i = 0; i < 50 && lost === undefined; i++) {
-    await sleep(50)
+  await eventually(30_000, 'a log line naming WRONGPASS', () => {
     lost = logs.lines().find((line) => /^redis: .*WRONGPASS/.test(String(line.msg)))
-  }
+    return lost !== undefined
+  })
   t.match(lost?.msg, /^redis: (unavailable|still unavailable) \(WRONGPASS[^)]*\); session requests answer 503 until it is back$/)
   t.notMatch(logs.text(), 'first-password', 'the password is never logged')
 })
@@ -237,22 +237,21 @@ t.test('redis: a frozen Redis (SIGSTOP) answers 503 within REDIS_COMMAND_TIMEOUT
   const pageMs = Date.now() - started
   t.equal(page.statusCode, 503)
   t.match(page.body, 'Sessions are unavailable for a moment (the session store cannot be reached).')
-  t.ok(pageMs >= 250 && pageMs < 1300, `the page answered after ${pageMs} ms (deadline 300 ms)`)
+  // Not before the deadline; and after it, bounded (a frozen Redis would otherwise hold the page
+  // for ever). The bound is generous so that a busy machine cannot fail it: the reason above
+  // already says the deadline, not something else, gave the 503.
+  t.ok(pageMs >= 250 && pageMs < limit(5000), `the page answered after ${pageMs} ms (deadline 300 ms)`)
   started = Date.now()
   const health = await browser.get('/healthz')
   t.equal(health.statusCode, 503)
   t.match(health.json(), { status: 'unavailable', reason: /^timeout: Redis at .* did not answer within 300 ms$/ })
-  t.ok(Date.now() - started < 1300, '/healthz answered within the deadline too')
+  t.ok(Date.now() - started < limit(5000), '/healthz answered within the deadline too')
   const css = await browser.get('/static/app.css')
   t.equal(css.statusCode, 200, 'a page without a session never waits on Redis')
 
   redis.signal('SIGCONT')
-  let back = false
-  for (let i = 0; i < 40 && !back; i++) {
-    back = (await browser.get('/healthz')).statusCode === 200
-    if (!back) await sleep(100)
-  }
-  t.ok(back, '/healthz is ok again after SIGCONT, without a restart')
+  await eventually(30_000, '/healthz to answer 200 after SIGCONT', async () => (await browser.get('/healthz')).statusCode === 200)
+  t.pass('/healthz is ok again after SIGCONT, without a restart')
   t.equal(countOf(await browser.get('/')), 3, 'the count goes on from before the freeze')
 
   // The operator's view: one line when it went, one when it came back, none per request.
@@ -276,17 +275,20 @@ t.test('redis: a write held up past its deadline is refused when Redis resumes: 
 
   // CLIENT PAUSE … WRITE holds every write (scripts included) while reads go on: a request reads
   // its session, and its first write waits in Redis past the request's deadline, as behind a freeze.
-  const holdWrites = async () => admin.sendCommand(['CLIENT', 'PAUSE', '1000', 'WRITE'])
+  // Released (CLIENT UNPAUSE) once the request has answered: the held write then reaches Redis
+  // after its deadline, and the next request's read, on the same connection, comes after it.
+  const holdWrites = async () => admin.sendCommand(['CLIENT', 'PAUSE', String(limit(30_000)), 'WRITE'])
+  const releaseWrites = async () => admin.sendCommand(['CLIENT', 'UNPAUSE'])
   await holdWrites()
   t.equal((await browser.post('/session/reset')).statusCode, 503, 'a reset whose writes were held up answers 503')
-  await sleep(1200)
+  await releaseWrites()
   let page = await browser.get('/')
   t.same(cartOf(page), ['tea'], 'the reset answered 503 did not throw the session away when Redis resumed')
   t.equal(countOf(page), 3)
 
   await holdWrites()
   t.equal((await browser.get('/')).statusCode, 503, 'a page whose save was held up answers 503')
-  await sleep(1200)
+  await releaseWrites()
   page = await browser.get('/')
   t.equal(countOf(page), 4, 'the count goes on from 3: the save answered 503 did not land when Redis resumed')
 })
@@ -341,7 +343,7 @@ t.test('redis: with maxmemory and allkeys-lfu (the README\'s configuration), one
   // ~20 kB of buffers, and one opened later would have to be paid for by evicting sessions.
   const admin = await redisClient(t, redis)
   const stat = async (section: string, field: string) => Number(new RegExp(`${field}:(\\d+)`).exec(await admin.info(section))?.[1])
-  const room = 400 * 1024 // a few hundred sessions above what Redis itself uses
+  const room = 200 * 1024 // a few hundred sessions above what Redis itself uses
   await admin.configSet({
     maxmemory: String(await stat('memory', 'used_memory') + room),
     'maxmemory-policy': 'allkeys-lfu',
@@ -356,9 +358,11 @@ t.test('redis: with maxmemory and allkeys-lfu (the README\'s configuration), one
     await browser.get('/howdy')
   }
   const capacity = await admin.dbSize() + Math.floor(room / 600)
+  // Over five times what fits: most of them must be evicted, and none of the returning users.
+  const visitors = 2000
   let answered = 0
-  for (let i = 0; i < 4000; i++) if ((await app.inject('/')).statusCode === 200) answered++
-  t.equal(answered, 4000, 'every one-time visitor got the page')
+  for (let i = 0; i < visitors; i++) if ((await app.inject('/')).statusCode === 200) answered++
+  t.equal(answered, visitors, 'every one-time visitor got the page')
   const evicted = await stat('stats', 'evicted_keys')
   t.ok(evicted > 4 * capacity, `Redis was full and evicted ${evicted} keys (room for about ${capacity})`)
   let intact = 0
