@@ -6,7 +6,7 @@ import { once } from 'node:events'
 import { mkdirSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { join } from 'node:path'
-import { SERVER_ENTRY } from '../scripts/lib.js'
+import { freePort, SERVER_ENTRY } from '../scripts/lib.js'
 import { builtAppCopy, SECRET } from './helper.js'
 import { hasRedisServer, REDIS_MISSING, startRedis } from './redis-server.js'
 import { exitOf, type Exit } from './built-server.js'
@@ -60,18 +60,30 @@ t.test('a wrong setting stops the start before anything connects', async (t) => 
   }
 })
 
-t.test('Redis refuses the connection', { skip: hasRedisServer() ? false : REDIS_MISSING }, async (t) => {
-  const redis = await startRedis(t)
-  await redis.stop()
-  oneLine(t, await start({ SESSION_STORE: 'redis', REDIS_URL: redis.url }), /^error: cannot reach Redis at redis:\/\/127\.0\.0\.1:\d+.*ECONNREFUSED.*REDIS_CONNECT_WAIT/)
+t.test('Redis refuses the connection (nothing listens on its port)', async (t) => {
+  const port = await freePort()
+  oneLine(t, await start({ SESSION_STORE: 'redis', REDIS_URL: `redis://127.0.0.1:${port}` }), /^error: cannot reach Redis at redis:\/\/127\.0\.0\.1:\d+.*ECONNREFUSED.*REDIS_CONNECT_WAIT/)
 })
 
-t.test('Redis refuses the password', { skip: hasRedisServer() ? false : REDIS_MISSING }, async (t) => {
+// One Redis for the two refusals that only need its users set up: a wrong password, and a user
+// that may not run scripts.
+t.test('Redis refuses the user', { skip: hasRedisServer() ? false : REDIS_MISSING }, async (t) => {
   const redis = await startRedis(t)
-  spawnSync('redis-cli', ['-p', String(redis.port), 'CONFIG', 'SET', 'requirepass', 'the-right-one'])
-  const exit = await start({ SESSION_STORE: 'redis', REDIS_URL: `redis://default:the-wrong-one@127.0.0.1:${redis.port}` })
-  oneLine(t, exit, /^error: cannot reach Redis at redis:\/\/default:\*\*\*@127\.0\.0\.1:\d+\/? \(WRONGPASS/)
-  t.notMatch(exit.stderr, 'the-wrong-one', 'the password is not printed')
+  const cli = (...args: string[]) => spawnSync('redis-cli', ['-p', String(redis.port), '--no-auth-warning', ...args])
+  cli('ACL', 'SETUSER', 'app', 'on', '>scriptless-password', '~*', '&*', '+@all', '-eval', '-evalsha', '-script', '-fcall')
+  cli('CONFIG', 'SET', 'requirepass', 'the-right-one')
+
+  t.test('a wrong password', async (t) => {
+    const exit = await start({ SESSION_STORE: 'redis', REDIS_URL: `redis://default:the-wrong-one@127.0.0.1:${redis.port}` })
+    oneLine(t, exit, /^error: cannot reach Redis at redis:\/\/default:\*\*\*@127\.0\.0\.1:\d+\/? \(WRONGPASS/)
+    t.notMatch(exit.stderr, 'the-wrong-one', 'the password is not printed')
+  })
+
+  t.test('a user without scripts: the session writes are refused', async (t) => {
+    const exit = await start({ SESSION_STORE: 'redis', REDIS_URL: `redis://app:scriptless-password@127.0.0.1:${redis.port}` })
+    oneLine(t, exit, /^error: Redis at redis:\/\/app:\*\*\*@127\.0\.0\.1:\d+\/? refuses the session writes \(NOPERM [^)]*\): the Redis user may not run scripts .*grant it \+eval \+evalsha/)
+    t.notMatch(exit.stderr, 'scriptless-password', 'the password is not printed')
+  })
 })
 
 t.test('Redis is frozen (SIGSTOP): with REDIS_CONNECT_WAIT=0 the start gives up after REDIS_COMMAND_TIMEOUT', { skip: hasRedisServer() ? false : REDIS_MISSING }, async (t) => {
@@ -84,12 +96,4 @@ t.test('Redis is frozen (SIGSTOP): with REDIS_CONNECT_WAIT=0 the start gives up 
   const exit = await start({ SESSION_STORE: 'redis', REDIS_URL: redis.url, REDIS_COMMAND_TIMEOUT: '1000' })
   redis.signal('SIGCONT')
   oneLine(t, exit, /^error: cannot reach Redis at redis:\/\/127\.0\.0\.1:\d+\/? \(Redis did not answer within 1000 ms\)\. Start Redis or correct REDIS_URL; to wait for it instead, set REDIS_CONNECT_WAIT/)
-})
-
-t.test('Redis refuses the session writes (an ACL user without scripts)', { skip: hasRedisServer() ? false : REDIS_MISSING }, async (t) => {
-  const redis = await startRedis(t)
-  spawnSync('redis-cli', ['-p', String(redis.port), 'ACL', 'SETUSER', 'app', 'on', '>scriptless-password', '~*', '&*', '+@all', '-eval', '-evalsha', '-script', '-fcall'])
-  const exit = await start({ SESSION_STORE: 'redis', REDIS_URL: `redis://app:scriptless-password@127.0.0.1:${redis.port}` })
-  oneLine(t, exit, /^error: Redis at redis:\/\/app:\*\*\*@127\.0\.0\.1:\d+\/? refuses the session writes \(NOPERM [^)]*\): the Redis user may not run scripts .*grant it \+eval \+evalsha/)
-  t.notMatch(exit.stderr, 'scriptless-password', 'the password is not printed')
 })
