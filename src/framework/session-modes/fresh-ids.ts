@@ -18,10 +18,13 @@ export class FreshIds {
   // session: a profile of a cookieless flood spent 41 % of its time there.)
   readonly #handedOutAt = new Map<string, number>()
 
+  /** `maxWaiting`: how many handed-out ids it remembers at most (the oldest fall out first). */
+  constructor (readonly maxWaiting = MAX_WAITING) {}
+
   /** A new random id (the same 32 base64url characters @fastify/session makes), remembered as new. */
   readonly generate = (): string => {
     const id = randomBytes(24).toString('base64url')
-    if (this.#handedOutAt.size >= MAX_WAITING) this.#handedOutAt.delete(this.#handedOutAt.keys().next().value!)
+    if (this.#handedOutAt.size >= this.maxWaiting) this.#handedOutAt.delete(this.#handedOutAt.keys().next().value!)
     this.#handedOutAt.set(id, Date.now())
     return id
   }
