@@ -12,14 +12,16 @@
  *   BENCH_SECONDS=2 npm run bench                    # shorter runs, noisier figures
  *   BENCH_NODE=/path/to/node npm run bench           # the servers under another Node binary
  *   BENCH_FLOOD_SLICES=20 npm run bench              # a longer memory-mode flood (3 s slices)
+ *   npm run bench -- --against HEAD~1 [--rounds 6] [--mode memory]   # A/B: scripts/bench-ab.ts
  */
 import { randomBytes } from 'node:crypto'
-import { readFileSync } from 'node:fs'
 import { spawnSync } from 'node:child_process'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
+import { parseArgs } from 'node:util'
 import { hasCommand, OwnRedis, ROOT, SERVER_ENTRY, startNode, type Child } from './lib.js'
-import { HttpBrowser } from './client.js'
+import { CONNECTIONS, mean, median, medianOf, visit, wrk, type Measure } from './wrk.js'
+import { compareWithRevision } from './bench-ab.js'
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 1)
 const FLOOD_SECONDS = Number(process.env.BENCH_FLOOD_SECONDS ?? 10)
@@ -27,7 +29,6 @@ const NODE = process.env.BENCH_NODE ?? process.execPath
 /** Many short rounds, round-robin, and the median of each server's rounds: this machine's speed drifts within a minute. */
 const ROUNDS = 7
 const FLOOD_RUNS = 3
-const CONNECTIONS = 10
 const LADDER = join(ROOT, 'bench', 'ladder-server.js')
 const FORM_CYCLE = join(ROOT, 'bench', 'form-cycle.lua')
 /** GET / rows: each connection a visitor with a session of its own, as ten people are. */
@@ -51,92 +52,17 @@ if (!hasCommand('wrk')) {
 }
 if (hasCommand('taskset')) spawnSync('taskset', ['-a', '-cp', '1', String(process.pid)], { stdio: 'ignore' })
 const nodeVersion = spawnSync(NODE, ['--version'], { encoding: 'utf8' }).stdout.trim()
-const TICKS_PER_SECOND = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100
-
 const log = (line: string) => { process.stdout.write(`${line}\n`) }
 
-function rssMb (child: Child): number {
-  const status = readFileSync(`/proc/${child.process.pid}/status`, 'utf8')
-  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1]) / 1024
+const { values: options } = parseArgs({
+  options: { against: { type: 'string' }, rounds: { type: 'string', default: '6' }, mode: { type: 'string', default: 'cookie' } }
+})
+if (options.against !== undefined) {
+  const mode = options.mode
+  if (mode !== 'cookie' && mode !== 'memory' && mode !== 'redis') throw new Error(`--mode is cookie, memory or redis, not ${mode}`)
+  await compareWithRevision({ rev: options.against, mode, rounds: Number(options.rounds), secret: SECRET, script: OWN_SESSION, node: NODE, log })
+  process.exit(0)
 }
-
-/** CPU seconds (user + system, all threads) the process has used so far. */
-function cpuSeconds (child: Child): number {
-  const stat = readFileSync(`/proc/${child.process.pid}/stat`, 'utf8')
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ') // fields 3… of proc(5)
-  return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND // utime, stime
-}
-
-interface Measure { rps: number, p50: number, p99: number, errors: number, cpu: number, rssBefore: number, rssAfter: number }
-interface Load { rps: number, p50: number, p99: number, errors: number }
-
-/** Runs a load against the child, adding its CPU use (% of one core) and RSS before and after. */
-async function measured (child: Child, seconds: number, run: () => Promise<Load>): Promise<Measure> {
-  const rssBefore = rssMb(child)
-  const cpuBefore = cpuSeconds(child)
-  const started = performance.now()
-  const load = await run()
-  const elapsed = (performance.now() - started) / 1000
-  return { ...load, cpu: 100 * (cpuSeconds(child) - cpuBefore) / Math.max(elapsed, seconds), rssBefore, rssAfter: rssMb(child) }
-}
-
-/**
- * wrk on 10 connections: one request repeated, or a script (one thread per connection then, so each
- * connection has the script's state to itself). Latencies are converted to milliseconds.
- */
-function wrk (child: Child, seconds: number, headers: Record<string, string> = {}, script?: string): Promise<Measure> {
-  return measured(child, seconds, async () => {
-    const args = [script ? `-t${CONNECTIONS}` : '-t1', `-c${CONNECTIONS}`, `-d${seconds}s`, '--latency',
-      ...(script ? ['-s', script] : []),
-      ...Object.entries(headers).flatMap(([name, value]) => ['-H', `${name}: ${value}`]), `${child.url}/`]
-    const run = spawnSync('wrk', args, { encoding: 'utf8' })
-    if (run.status !== 0) throw new Error(`wrk ${args.join(' ')} failed (${run.status ?? run.signal}): ${run.stderr}${run.stdout}`)
-    const out = run.stdout
-    const ms = (percent: number) => {
-      const [, value = 'NaN', unit = 'ms'] = new RegExp(`^\\s+${percent}%\\s+([\\d.]+)(us|ms|s)`, 'm').exec(out) ?? []
-      return Number(value) * ({ us: 0.001, ms: 1, s: 1000 } as Record<string, number>)[unit]!
-    }
-    const socketErrors = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out)?.slice(1).reduce((n, v) => n + Number(v), 0) ?? 0
-    return {
-      rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]),
-      p50: ms(50),
-      p99: ms(99),
-      errors: socketErrors + Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0)
-    }
-  })
-}
-
-/** The middle value (the upper one of an even count). */
-function medianOf (values: number[]): number {
-  return [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!
-}
-
-/** The median round by req/s (the other figures from that same round), for noisy machines. */
-function median (measures: Measure[]): Measure {
-  const sorted = [...measures].sort((a, b) => a.rps - b.rps)
-  return { ...sorted[Math.floor(sorted.length / 2)]!, errors: measures.reduce((n, m) => n + m.errors, 0), rssBefore: measures[0]!.rssBefore, rssAfter: measures.at(-1)!.rssAfter }
-}
-
-function mean (measures: Measure[]): Measure {
-  const avg = (pick: (m: Measure) => number) => measures.reduce((n, m) => n + pick(m), 0) / measures.length
-  return {
-    rps: avg((m) => m.rps),
-    p50: avg((m) => m.p50),
-    p99: avg((m) => m.p99),
-    cpu: avg((m) => m.cpu),
-    errors: measures.reduce((n, m) => n + m.errors, 0),
-    rssBefore: measures[0]!.rssBefore,
-    rssAfter: measures.at(-1)!.rssAfter
-  }
-}
-
-/** A session cookie, as a browser has it after one visit. */
-async function visit (url: string): Promise<string> {
-  const browser = new HttpBrowser(url)
-  await browser.get('/')
-  return browser.jar.header() ?? ''
-}
-
 interface Row { name: string, measure: Measure, ratio: number, note?: string }
 const rows: Row[] = []
 const started: Child[] = []

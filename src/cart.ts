@@ -16,8 +16,6 @@ const graphemes = new Intl.Segmenter('en', { granularity: 'grapheme' })
 
 /** Characters as a person sees them (graphemes: 🇮🇩 or é written as e + ◌́ is one), not UTF-16 units. */
 function lengthOf (text: string): number {
-  // Printable ASCII is one grapheme per character; segmenting costs microseconds, so only others pay.
-  if (/^[\x20-\x7e]*$/.test(text)) return text.length
   return Array.from(graphemes.segment(text)).length
 }
 
