@@ -8,7 +8,7 @@ import fastifyFormbody from '@fastify/formbody'
 import fastifyStatic from '@fastify/static'
 import fastifyView from '@fastify/view'
 import { parseSecrets, parseTrustedOrigins, parseTrustProxy, type Settings } from './config.js'
-import { mountViews, RouteTable } from './framework/class-views/index.js'
+import { classViews, RouteTable } from './framework/class-views/index.js'
 import { openSessionBackend, sessionPlugin, type SessionModeOptions } from './framework/session-modes/index.js'
 import { registerErrorPages } from './error-pages.js'
 import { TutorialViews } from './views/tutorial-views.js'
@@ -127,8 +127,7 @@ export async function buildApp (settings: Settings, options: BuildOptions = {}):
     await pages.register(sessionPlugin, { backend: sessions, trustedOrigins: parseTrustedOrigins(settings.TRUSTED_ORIGINS) })
     const expiryRule = { idleTimeout: settings.SESSION_TIMEOUT, maxAge: settings.SESSION_MAX_AGE }
     const aboutPanel = aboutPanelFor(settings.SESSION_STORE, expiryRule)
-    mountViews(pages, routes, TutorialViews, { nav, pageContext: (request) => ({ about: aboutPanel(request) }) })
-    mountViews(pages, routes, CartViews)
+    await pages.register(classViews, { routes, views: [TutorialViews, CartViews], nav, pageContext: (request) => ({ about: aboutPanel(request) }) })
 
     // For curl: the session's public data, read only (no count, no flash consumed, no cookie written).
     pages.get(routes.pathFor('session_info'), {

@@ -1,12 +1,13 @@
 /**
  * Class-based views, after Pyramid's: named routes, decorators that say where a method is mounted
- * and how it renders, and `mountViews`, the scan step that wires them to Fastify. This file is the
- * only import point for code outside this folder (eslint refuses deeper imports).
+ * and how it renders, and `classViews` (a plugin) or `mountViews` (one class), the scan step that
+ * wires them to Fastify. This file is the only import point for code outside this folder (eslint
+ * refuses deeper imports).
  */
 export { RouteTable } from './route-table.js'
 export {
   viewDefaults, viewConfig, formView, viewProperty, viewsOf,
   type ViewRequest, type ViewData, type FormOutcome, type ViewConfig, type FormConfig
 } from './decorators.js'
-export { mountViews, type ViewClass, type NavLink, type MountOptions } from './mount.js'
+export { classViews, mountViews, type ClassViewsOptions, type ViewClass, type NavLink, type MountOptions } from './mount.js'
 export { wantsJson } from './negotiate.js'

@@ -4,6 +4,7 @@
  * effects, caching headers.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import fp from 'fastify-plugin'
 import {
   cameFromThisOrigin, csrfTokenOf, CsrfTokenRefused, dryRunSession, flashList, formCheckOf, hasSessionCookie, pendingFlashCount,
   requireSessionPlugin, sessionOf, withFlash, type FieldState, type Flash, type FlashQueue, type SessionAccess
@@ -34,6 +35,29 @@ export interface MountOptions {
   pageContext?: (request: FastifyRequest) => Record<string, unknown>
 }
 
+export interface ClassViewsOptions extends MountOptions {
+  routes: RouteTable
+  /** The view classes to mount, each as `mountViews` would. */
+  views: ViewClass[]
+}
+
+/**
+ * The view classes as a Fastify plugin: `pages.register(classViews, { routes, views: [...] })`.
+ * What the views need is declared, so a missing plugin is a boot error naming it (from Fastify:
+ * "The decorator 'accepts' required by 'class-views' is not present in Request"), not a failure at
+ * the first request that needs it: @fastify/view renders, @fastify/accepts tells HTML from JSON,
+ * @fastify/formbody parses the forms, and session-modes gives every view its session.
+ */
+export const classViews = fp(async function classViews (app: FastifyInstance, { routes, views, ...options }: ClassViewsOptions) {
+  for (const ViewClass of views) mountViews(app, routes, ViewClass, options)
+}, {
+  name: 'class-views',
+  fastify: '5.x',
+  dependencies: ['@fastify/view', '@fastify/accepts', '@fastify/formbody', 'session-modes'],
+  decorators: { request: ['accepts'], reply: ['view'] }
+})
+
+/** Mounts one view class on `app` (a context with a session): the scan step, for one class. */
 export function mountViews (app: FastifyInstance, routes: RouteTable, ViewClass: ViewClass, options: MountOptions = {}): void {
   const { methods, properties, forms } = viewsOf(ViewClass)
   // Wrong wiring fails here, at boot, naming what is missing: not at the first request.
