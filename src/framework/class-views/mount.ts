@@ -87,7 +87,7 @@ export function mountViews (app: FastifyInstance, routes: RouteTable, ViewClass:
         if (wantsJson(request)) return data
         // The view's data is this request's own object: the page's parts are added to it rather
         // than copied with it into a new one, which cost about a fifth of the page's server CPU in
-        // A/B rounds (BENCHMARKS.md, "What changed in the second pass").
+        // A/B rounds (BENCHMARKS.md, "What earlier runs found that still holds").
         const page = Object.assign(data, pageContext(request))
         page.urls = urls
         page.nav = nav
