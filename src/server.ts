@@ -1,5 +1,6 @@
 /**
- * Entry point: load settings, build the app, listen, and close gracefully on SIGINT/SIGTERM.
+ * Entry point: load settings, create the server, configure the app on it, listen, and close
+ * gracefully on SIGINT/SIGTERM.
  * A startup problem (a setting, an unreachable Redis) prints one line and exits 1: no stack trace.
  */
 import closeWithGrace from 'close-with-grace'
@@ -14,8 +15,10 @@ try {
   ({ settings, secretSource } = loadSettings())
   // Loaded once the settings are known to be good, so a wrong one is reported without first
   // loading Fastify and every plugin (about 0.2 s).
-  const { buildApp } = await import('./app.js')
-  app = await buildApp(settings, { logStartup: (log) => logStartup(log, settings, secretSource) })
+  const [{ createServer }, { configure }] = await Promise.all([import('./server-options.js'), import('./app.js')])
+  app = createServer(settings)
+  logStartup(app.log, settings, secretSource)
+  await configure(app, settings)
 } catch (err) {
   if (!(err instanceof ConfigError || err instanceof SessionStoreUnreachable)) throw err
   console.error(`error: ${err.message}`)

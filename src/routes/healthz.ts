@@ -1,0 +1,13 @@
+/** GET /healthz: is the session store reachable? Outside the pages' context: it never reads or writes a session. */
+import type { FastifyInstance } from 'fastify'
+import type { SessionBackend } from '../framework/session-modes/index.js'
+
+export function addHealthRoute (app: FastifyInstance, sessions: SessionBackend): void {
+  app.get('/healthz', async (_request, reply) => {
+    // Always the answer of now: a cache between a checker and the app must not repeat an old one.
+    reply.header('cache-control', 'no-store')
+    const health = await sessions.health()
+    if (health.ok) return { status: 'ok' }
+    return reply.code(503).send({ status: 'unavailable', reason: health.reason })
+  })
+}
