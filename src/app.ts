@@ -22,7 +22,7 @@ import { PUBLIC_DIR, viewOptions } from './templates.js'
 import { createServer } from './server-options.js'
 import { addHealthRoute } from './routes/healthz.js'
 import { addSessionInfoRoute } from './routes/session-info.js'
-import './session-data.js'
+import { KEY_SALT, SESSION_COOKIE } from './session-data.js'
 
 export { BODY_LIMIT } from './server-options.js'
 
@@ -40,11 +40,20 @@ export function sessionModeOptions (settings: Settings, clock?: () => number): S
   return {
     mode: settings.SESSION_STORE,
     secrets: parseSecrets(settings.SESSION_SECRET),
+    keySalt: KEY_SALT,
+    cookie: { name: SESSION_COOKIE },
     idleTimeout: settings.SESSION_TIMEOUT,
     maxAge: settings.SESSION_MAX_AGE,
     maxSessionBytes: settings.SESSION_MAX_BYTES,
     memory: { max: settings.SESSION_STORE_MAX },
-    redis: { url: settings.REDIS_URL, prefix: settings.REDIS_PREFIX, connectWait: settings.REDIS_CONNECT_WAIT, commandTimeout: settings.REDIS_COMMAND_TIMEOUT },
+    redis: {
+      url: settings.REDIS_URL,
+      prefix: settings.REDIS_PREFIX,
+      connectWait: settings.REDIS_CONNECT_WAIT,
+      commandTimeout: settings.REDIS_COMMAND_TIMEOUT,
+      // The startup and health messages name the settings a person can change.
+      names: { url: 'REDIS_URL', connectWait: 'REDIS_CONNECT_WAIT' }
+    },
     clock
   }
 }

@@ -4,7 +4,8 @@
  */
 import type { FastifyRequest } from 'fastify'
 import { cartFrom } from './cart.js'
-import { expiryOf, pendingFlashCount, SESSION_COOKIE, sessionOf, type ExpiryRule, type SessionMode } from './framework/session-modes/index.js'
+import { expiryOf, pendingFlashCount, sessionOf, type ExpiryRule, type SessionMode } from './framework/session-modes/index.js'
+import { SESSION_COOKIE } from './session-data.js'
 
 export interface SessionInfo {
   store: SessionMode

@@ -1,6 +1,9 @@
 /** What each session mode provides, and the options that pick and shape one. */
 import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { CookieSerializeOptions } from '@fastify/cookie'
 import type { SessionAccess } from './types.js'
+
+export type SessionCookieOptions = { name?: string } & Pick<CookieSerializeOptions, 'path' | 'domain' | 'httpOnly' | 'sameSite' | 'secure' | 'partitioned' | 'priority'>
 
 export const SESSION_MODES = ['cookie', 'memory', 'redis'] as const
 export type SessionMode = typeof SESSION_MODES[number]
@@ -9,6 +12,16 @@ export interface SessionModeOptions {
   mode: SessionMode
   /** Newest first: the first one encrypts (or signs) new cookies, every one still decrypts (or verifies). */
   secrets: readonly string[]
+  /**
+   * The salt the keys are derived from the secrets with (HKDF); default 'session-modes'. Give each
+   * app its own, and keep it: a new salt makes every existing session unreadable.
+   */
+  keySalt?: string
+  /**
+   * The session cookie: its name (default 'session') and attributes (default: path '/', httpOnly,
+   * sameSite 'lax', and secure 'auto': Secure when the request came over HTTPS).
+   */
+  cookie?: SessionCookieOptions
   /** Seconds: a session not written for this long starts afresh. */
   idleTimeout: number
   /** Seconds from a session's first write, however active it is; 0 or absent: no limit. */
@@ -24,7 +37,17 @@ export interface SessionModeOptions {
    * Redis mode: where, under which key prefix, how long to wait for it at startup (seconds), and
    * how long one command may take (milliseconds).
    */
-  redis?: { url: string, prefix: string, connectWait: number, commandTimeout: number }
+  redis?: {
+    url: string
+    prefix: string
+    connectWait: number
+    commandTimeout: number
+    /**
+     * What the person starting the app calls `url` and `connectWait` (the app's settings, such as
+     * REDIS_URL), for the messages that tell them what to change; default the option paths.
+     */
+    names?: { url?: string, connectWait?: string }
+  }
   /** Milliseconds since the epoch; tests pass a clock they move by hand instead of sleeping. */
   clock?: () => number
 }
@@ -35,6 +58,8 @@ export interface SessionBackend {
   readonly mode: SessionMode
   /** 'encrypted cookie', 'memory' or 'redis', for logs and the page. */
   readonly description: string
+  /** The session cookie's name. */
+  readonly cookieName: string
   readonly idleTimeout: number
   readonly maxAge: number
   /** Unix seconds, from the options' clock. */

@@ -9,16 +9,17 @@ import type { CookieSerializeOptions } from '@fastify/cookie'
 import fastifySecureSession, { type Session as SecureSession } from '@fastify/secure-session'
 import { commonParts, type SessionBackend, type SessionModeOptions } from './backend.js'
 import { addCookieBudget } from './cookie-budget.js'
-import { deriveCookieKeys } from './keys.js'
+import { DEFAULT_KEY_SALT, deriveCookieKeys } from './keys.js'
 import { secureSessionOf } from './plugin-sessions.js'
 import type { SessionAccess, SessionData, SessionKey } from './types.js'
 
 export function cookieSessionBackend (options: SessionModeOptions, cookieName: string, cookie: CookieSerializeOptions): SessionBackend {
   // Derived once here, not per app context or request.
-  const key = deriveCookieKeys(options.secrets)
+  const key = deriveCookieKeys(options.secrets, options.keySalt ?? DEFAULT_KEY_SALT)
   return {
     ...commonParts(options),
     description: 'encrypted cookie',
+    cookieName,
     async register (app) {
       // Before the plugin's own onSend hook (hooks run in the order they are added).
       addCookieBudget(app, cookieName, cookie)

@@ -12,10 +12,10 @@ export {
   type FormCheck, type SessionPluginOptions
 } from './session-plugin.js'
 export { cameFromThisOrigin } from './origin-check.js'
-export { openSessionBackend, SESSION_COOKIE } from './open-backend.js'
+export { openSessionBackend, DEFAULT_COOKIE_NAME } from './open-backend.js'
 export {
   SESSION_MODES, SessionStoreUnavailable, SessionStoreUnreachable,
-  type SessionMode, type SessionModeOptions, type SessionBackend, type Health
+  type SessionMode, type SessionModeOptions, type SessionCookieOptions, type SessionBackend, type Health
 } from './backend.js'
 export { dryRunSession } from './dry-run.js'
 export { expiryOf, type Expiry, type ExpiryRule } from './expiry.js'

@@ -6,18 +6,19 @@
  */
 import { hkdfSync } from 'node:crypto'
 
-const SALT = 'fastify-sessions-tutorial'
+/** The HKDF salt when the options give none (`keySalt`): one app's keys differ from another's with the same secret. */
+export const DEFAULT_KEY_SALT = 'session-modes'
 
-function derive (secret: string, purpose: string): Buffer {
-  return Buffer.from(hkdfSync('sha256', secret, SALT, purpose, 32))
+function derive (secret: string, salt: string, purpose: string): Buffer {
+  return Buffer.from(hkdfSync('sha256', secret, salt, purpose, 32))
 }
 
 /** 32-byte libsodium secretbox keys for the encrypted cookie, newest first. */
-export function deriveCookieKeys (secrets: readonly string[]): Buffer[] {
-  return secrets.map((secret) => derive(secret, 'session cookie encryption key v1'))
+export function deriveCookieKeys (secrets: readonly string[], salt: string): Buffer[] {
+  return secrets.map((secret) => derive(secret, salt, 'session cookie encryption key v1'))
 }
 
 /** HMAC keys that sign the session id cookie in the store modes, newest first. */
-export function deriveSigningKeys (secrets: readonly string[]): string[] {
-  return secrets.map((secret) => derive(secret, 'session id signing key v1').toString('base64url'))
+export function deriveSigningKeys (secrets: readonly string[], salt: string): string[] {
+  return secrets.map((secret) => derive(secret, salt, 'session id signing key v1').toString('base64url'))
 }

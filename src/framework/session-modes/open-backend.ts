@@ -2,14 +2,15 @@
 import type { FastifyBaseLogger } from 'fastify'
 import type { CookieSerializeOptions } from '@fastify/cookie'
 import type { SessionBackend, SessionModeOptions } from './backend.js'
+import { DEFAULT_KEY_SALT } from './keys.js'
 import { cookieSessionBackend } from './cookie-session.js'
 import { BoundedMemoryStore } from './memory-store.js'
 import { storeSessionBackend } from './store-session.js'
 import { FreshIds } from './fresh-ids.js'
 
-export const SESSION_COOKIE = 'session'
+export const DEFAULT_COOKIE_NAME = 'session'
 
-const COOKIE: CookieSerializeOptions = {
+const DEFAULT_COOKIE: CookieSerializeOptions = {
   path: '/',
   httpOnly: true,
   sameSite: 'lax',
@@ -18,13 +19,16 @@ const COOKIE: CookieSerializeOptions = {
   secure: 'auto'
 }
 
-export async function openSessionBackend (options: SessionModeOptions, log: FastifyBaseLogger): Promise<SessionBackend> {
+export async function openSessionBackend (given: SessionModeOptions, log: FastifyBaseLogger): Promise<SessionBackend> {
+  const options = { ...given, keySalt: given.keySalt ?? DEFAULT_KEY_SALT }
+  const { name: cookieName = DEFAULT_COOKIE_NAME, ...attributes } = options.cookie ?? {}
+  const cookie: CookieSerializeOptions = { ...DEFAULT_COOKIE, ...attributes }
   const fresh = new FreshIds()
   switch (options.mode) {
     case 'cookie':
-      return cookieSessionBackend(options, SESSION_COOKIE, COOKIE)
+      return cookieSessionBackend(options, cookieName, cookie)
     case 'memory':
-      return storeSessionBackend(options, SESSION_COOKIE, COOKIE, fresh, {
+      return storeSessionBackend(options, cookieName, cookie, fresh, {
         description: 'memory',
         store: new BoundedMemoryStore({ max: options.memory?.max ?? 10_000, ttlSeconds: options.idleTimeout, clock: options.clock, fresh }),
         health: async () => ({ ok: true }),
@@ -35,7 +39,7 @@ export async function openSessionBackend (options: SessionModeOptions, log: Fast
       if (redis === undefined) throw new Error('redis mode needs options.redis (url, prefix, connectWait, commandTimeout)')
       // Loaded only in this mode: the Redis client costs a third of a second at every start.
       const { connectRedisStore } = await import('./redis-store.js')
-      return storeSessionBackend(options, SESSION_COOKIE, COOKIE, fresh, await connectRedisStore({ ...redis, ttlSeconds: options.idleTimeout }, fresh, log))
+      return storeSessionBackend(options, cookieName, cookie, fresh, await connectRedisStore({ ...redis, ttlSeconds: options.idleTimeout }, fresh, log))
     }
   }
 }

@@ -137,7 +137,7 @@ export function messageOf (err: unknown): string {
 export function writeRefusalOf (err: unknown): WriteRefusal | undefined {
   const message = messageOf(err)
   // OOM: maxmemory with noeviction; NOPERM: an ACL user without scripts (or another command the
-  // store needs); READONLY: REDIS_URL names a replica. PING (and reads) still answer in all three.
+  // store needs); READONLY: the URL names a replica. PING (and reads) still answer in all three.
   if (message.startsWith('OOM')) return 'full'
   if (message.startsWith('NOPERM')) return 'permission'
   if (message.startsWith('READONLY')) return 'replica'

@@ -26,7 +26,7 @@ export function redactUrl (url: string): string {
     if (parsed.password) parsed.password = '***'
     return parsed.toString()
   } catch {
-    return '(unparsable REDIS_URL)'
+    return '(an unparsable URL)'
   }
 }
 
@@ -44,13 +44,19 @@ export interface RedisStoreOptions {
    * default). Tests step it to play a clock step; not the session-expiry clock.
    */
   wallClock?: () => number
+  /** What the messages call `url` and `connectWait` (the app's own settings); default the option paths. */
+  names?: { url?: string, connectWait?: string }
 }
+
+/** The names the messages use for the options a person can change. */
+interface Names { url: string, connectWait: string }
 
 /** How often the clock offset is measured again, in case the wall clock stepped (see RedisClock). */
 const CLOCK_CHECK_MS = 60_000
 
 /** What each refusal means, for the visitor's 503 page, /healthz, and the startup error. */
-const REFUSALS: Record<WriteRefusal, { page: string, health: (where: string, message: string) => string, startup: (where: string, message: string) => string }> = {
+type Describe = (where: string, message: string, names: Names) => string
+const REFUSALS: Record<WriteRefusal, { page: string, health: Describe, startup: Describe }> = {
   full: {
     page: 'the session store is full',
     health: (where) => `out of memory: the session store is full (Redis at ${where} refuses writes)`,
@@ -59,13 +65,13 @@ const REFUSALS: Record<WriteRefusal, { page: string, health: (where: string, mes
   permission: {
     page: 'the app may not write to the session store: permission denied',
     health: (where, message) => `permission: the app may not write to the session store (Redis at ${where} refuses: ${message})`,
-    startup: (where, message) => `Redis at ${where} refuses the session writes (${message}): the Redis user may not run scripts or a command the app needs; ` +
-      'grant it +eval +evalsha +get +set +del +time +ping, or use another user in REDIS_URL.'
+    startup: (where, message, names) => `Redis at ${where} refuses the session writes (${message}): the Redis user may not run scripts or a command the app needs; ` +
+      `grant it +eval +evalsha +get +set +del +time +ping, or use another user in ${names.url}.`
   },
   replica: {
     page: 'the session store is a read-only replica',
-    health: (where, message) => `read-only replica: the session store is a read-only replica (Redis at ${where} refuses writes: ${message}); point REDIS_URL at the primary`,
-    startup: (where, message) => `REDIS_URL points at a read-only replica (Redis at ${where} refuses writes: ${message}): point it at the primary.`
+    health: (where, message, names) => `read-only replica: the session store is a read-only replica (Redis at ${where} refuses writes: ${message}); point ${names.url} at the primary`,
+    startup: (where, message, names) => `${names.url} points at a read-only replica (Redis at ${where} refuses writes: ${message}): point it at the primary.`
   }
 }
 
@@ -75,6 +81,7 @@ interface Writes { refused: WriteRefusal | undefined }
 export async function connectRedisStore (options: RedisStoreOptions, fresh: FreshIds, log: FastifyBaseLogger): Promise<StoreBackendParts> {
   const where = redactUrl(options.url)
   const timeout = options.commandTimeout
+  const names: Names = { url: options.names?.url ?? 'redis.url', connectWait: options.names?.connectWait ?? 'redis.connectWait' }
   const client = createClient({
     url: options.url,
     // Fail commands at once while disconnected instead of queueing them: a 503 now beats a hung
@@ -110,10 +117,10 @@ export async function connectRedisStore (options: RedisStoreOptions, fresh: Fres
   })
 
   try {
-    await firstConnection(client, options.connectWait, timeout)
+    await firstConnection(client, options.connectWait, timeout, names)
   } catch (err) {
     client.destroy()
-    throw unreachable(err, where, options.connectWait)
+    throw unreachable(err, where, options.connectWait, names)
   }
   // Half the request's deadline: a write Redis refuses as late is answered while the request still
   // waits, so its 503 comes from the refusal, never from a timer racing a write that did land.
@@ -127,7 +134,7 @@ export async function connectRedisStore (options: RedisStoreOptions, fresh: Fres
     await withinDeadline(timeout, client.destroySession(writeDeadline(), checkKey, `${checkKey}:lock`, ''))
   } catch (err) {
     client.destroy()
-    throw startupRefusal(err, where, options.connectWait)
+    throw startupRefusal(err, where, options.connectWait, names)
   }
   log.info({ redis: where, prefix: options.prefix }, 'redis: connected')
   const clockCheck = setInterval(measureAgain, CLOCK_CHECK_MS).unref()
@@ -157,7 +164,7 @@ export async function connectRedisStore (options: RedisStoreOptions, fresh: Fres
         return { ok: true }
       } catch (err) {
         noteWrite(writes, err, measureAgain)
-        return { ok: false, reason: healthReason(err, where, timeout) }
+        return { ok: false, reason: healthReason(err, where, timeout, names) }
       }
     },
     close: async () => {
@@ -183,16 +190,16 @@ function noteWrite (writes: Writes, err: unknown, measureAgain: () => void): voi
   if (isLate(err)) measureAgain()
 }
 
-function unreachable (err: unknown, where: string, connectWait: number): SessionStoreUnreachable {
-  return new SessionStoreUnreachable(`cannot reach Redis at ${where} (${(err as Error).message}). Start Redis or correct REDIS_URL; ` +
-    (connectWait === 0 ? 'to wait for it instead, set REDIS_CONNECT_WAIT to a number of seconds.' : `to wait longer, raise REDIS_CONNECT_WAIT (now ${connectWait} s).`))
+function unreachable (err: unknown, where: string, connectWait: number, names: Names): SessionStoreUnreachable {
+  return new SessionStoreUnreachable(`cannot reach Redis at ${where} (${(err as Error).message}). Start Redis or correct ${names.url}; ` +
+    (connectWait === 0 ? `to wait for it instead, set ${names.connectWait} to a number of seconds.` : `to wait longer, raise ${names.connectWait} (now ${connectWait} s).`))
 }
 
 /** The startup check failed: one line saying why and what to do. */
-function startupRefusal (err: unknown, where: string, connectWait: number): SessionStoreUnreachable {
+function startupRefusal (err: unknown, where: string, connectWait: number, names: Names): SessionStoreUnreachable {
   const kind = writeRefusalOf(err)
-  if (kind) return new SessionStoreRefused(REFUSALS[kind].startup(where, messageOf(err)))
-  if ((err as Error).name === 'TimeoutError') return unreachable(err, where, connectWait)
+  if (kind) return new SessionStoreRefused(REFUSALS[kind].startup(where, messageOf(err), names))
+  if ((err as Error).name === 'TimeoutError') return unreachable(err, where, connectWait, names)
   return new SessionStoreUnreachable(`Redis at ${where} failed the startup check of a session write (${messageOf(err)}).`)
 }
 
@@ -203,7 +210,8 @@ function startupRefusal (err: unknown, where: string, connectWait: number): Sess
 async function firstConnection (
   client: { connect (): Promise<unknown>, once (event: 'error', listener: (err: Error) => void): unknown },
   waitSeconds: number,
-  commandTimeout: number
+  commandTimeout: number,
+  names: Names
 ): Promise<void> {
   const connected = client.connect()
   // Once the race is decided, the loser's rejection has nobody listening: keep it quiet.
@@ -216,7 +224,7 @@ async function firstConnection (
       sleep(commandTimeout, undefined, { signal: timer.signal }).then(() => { throw new CommandDeadlineExceeded(commandTimeout) })
     ])
     : sleep(waitSeconds * 1000, undefined, { signal: timer.signal })
-      .then(() => { throw new Error(`not reachable within REDIS_CONNECT_WAIT=${waitSeconds}s`) })
+      .then(() => { throw new Error(`not reachable within ${names.connectWait}=${waitSeconds}s`) })
   giveUp.catch(() => {})
   try {
     await Promise.race([connected, giveUp])
@@ -225,11 +233,11 @@ async function firstConnection (
   }
 }
 
-function healthReason (err: unknown, where: string, timeout: number): string {
+function healthReason (err: unknown, where: string, timeout: number, names: Names): string {
   const message = messageOf(err)
   if ((err as Error).name === 'TimeoutError') return `timeout: Redis at ${where} did not answer within ${timeout} ms`
   const kind = writeRefusalOf(err)
-  if (kind) return REFUSALS[kind].health(where, message)
+  if (kind) return REFUSALS[kind].health(where, message, names)
   return `disconnected: the session store (Redis at ${where}) cannot be reached (${message})`
 }
 

@@ -17,7 +17,6 @@ import type { SessionBackend } from './backend.js'
 import { checkCsrfToken } from './csrf-token.js'
 import { expiryOf } from './expiry.js'
 import { refuseCrossOrigin } from './origin-check.js'
-import { SESSION_COOKIE } from './open-backend.js'
 import type { SessionAccess, SessionData, SessionKey } from './types.js'
 
 /** The request's session, made on first use (null until then). */
@@ -25,8 +24,10 @@ const ACCESS = Symbol('session-modes.access')
 /** Makes it: a request method, present only in a context where the session plugin is registered. */
 const OPEN = Symbol('session-modes.open')
 const FORM_CHECK = Symbol('session-modes.form-check')
+/** The session cookie's name, in a context where the session plugin is registered. */
+const COOKIE_NAME = Symbol('session-modes.cookie-name')
 
-type WithAccess = FastifyRequest & { [ACCESS]?: SessionAccess | null, [OPEN]?: (this: FastifyRequest) => SessionAccess }
+type WithAccess = FastifyRequest & { [ACCESS]?: SessionAccess | null, [OPEN]?: (this: FastifyRequest) => SessionAccess, [COOKIE_NAME]?: string }
 
 /**
  * This request's session, whatever the mode. Throws when the session plugin is not registered in
@@ -43,7 +44,8 @@ export function sessionOf (request: FastifyRequest): SessionAccess {
 
 /** Did the request bring a session cookie (valid or not)? A cookieless one has no session to go back to. */
 export function hasSessionCookie (request: FastifyRequest): boolean {
-  return request.cookies[SESSION_COOKIE] !== undefined
+  const name = (request as WithAccess)[COOKIE_NAME]
+  return name !== undefined && request.cookies[name] !== undefined
 }
 
 /** After a failure: forget what this request changed in its session, if it has one. */
@@ -84,6 +86,7 @@ async function sessionPlugin (app: FastifyInstance, { backend, trustedOrigins = 
   // (null until then): a fixed shape for V8, and nothing for the garbage collector to track, as a
   // WeakMap keyed by request would be.
   app.decorateRequest(ACCESS, null)
+  app.decorateRequest(COOKIE_NAME, backend.cookieName)
   app.decorateRequest(OPEN, function (this: FastifyRequest) {
     return new TouchingOnWrite(backend.access(this), backend.now)
   })

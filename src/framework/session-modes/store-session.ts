@@ -7,7 +7,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { Signer, type CookieSerializeOptions } from '@fastify/cookie'
 import fastifySession from '@fastify/session'
 import { commonParts, type Health, type SessionBackend, type SessionModeOptions } from './backend.js'
-import { deriveSigningKeys } from './keys.js'
+import { DEFAULT_KEY_SALT, deriveSigningKeys } from './keys.js'
 import { dropStoreSession, storeDataOf, storeSessionOf } from './plugin-sessions.js'
 import type { SessionAccess, SessionData, SessionKey } from './types.js'
 import type { FreshIds } from './fresh-ids.js'
@@ -57,12 +57,13 @@ export function storeSessionBackend (
   { description, store, health, close }: StoreBackendParts
 ): SessionBackend {
   // Newest key first: it signs; older ones still verify.
-  const signer = new Signer(deriveSigningKeys(options.secrets))
+  const signer = new Signer(deriveSigningKeys(options.secrets, options.keySalt ?? DEFAULT_KEY_SALT))
   const maxBytes = options.maxSessionBytes ?? DEFAULT_MAX_SESSION_BYTES
 
   return {
     ...commonParts(options),
     description,
+    cookieName,
     health,
     close,
     async register (app: FastifyInstance) {
@@ -94,7 +95,7 @@ export function storeSessionBackend (
         const kept = storeDataOf(request)
         kept.flash = withFlash(kept.flash, refusal)
         // The message itself may not fit beside the messages already waiting: then it waits alone;
-        // and if even that does not fit (a session near the budget, or over it since SESSION_MAX_BYTES
+        // and if even that does not fit (a session near the budget, or over it since maxSessionBytes
         // was lowered), the session is saved as it was, without it. It is never dropped: a form may
         // already have stored it under a new id, which this response's cookie must name.
         if (storedSize(request) > maxBytes) kept.flash = withFlash(undefined, refusal)
@@ -106,9 +107,14 @@ export function storeSessionBackend (
       // @fastify/session resolves `secure: 'auto'` once, when a session is made, and keeps it with the
       // session: one begun over http would never get Secure over https, and one begun over https
       // would silently drop every write over http. Decided per request instead, as cookie mode does.
+      // It also turns SameSite into Lax for a session begun over http, whatever was asked: the
+      // option is kept here, as in cookie mode.
       app.addHook('onSend', (request, _reply, payload, done) => {
         const session = storeSessionOf(request)
-        if (session?.cookie) session.cookie.secure = request.protocol === 'https'
+        if (session?.cookie) {
+          session.cookie.secure = request.protocol === 'https'
+          if (cookie.sameSite !== undefined) session.cookie.sameSite = cookie.sameSite
+        }
         done(null, payload)
       })
       turns.beforeFinalSave()
