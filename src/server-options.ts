@@ -23,9 +23,7 @@ export function serverOptions (settings: Settings): FastifyHttpOptions<Server> {
     connectionTimeout: settings.REQUEST_TIMEOUT * 1000,
     keepAliveTimeout: 5000,
     http: { headersTimeout: Math.min(settings.REQUEST_TIMEOUT * 1000, 60_000), connectionsCheckingInterval: 1000 },
-    bodyLimit: BODY_LIMIT,
-    // Reject unknown form fields (400) instead of silently dropping them.
-    ajv: { customOptions: { removeAdditional: false } }
+    bodyLimit: BODY_LIMIT
   }
 }
 

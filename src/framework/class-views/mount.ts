@@ -5,6 +5,7 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
+import { Ajv } from 'ajv'
 import {
   cameFromThisOrigin, csrfTokenOf, CsrfTokenRefused, dryRunSession, flashList, formCheckOf, hasSessionCookie, pendingFlashCount,
   requireSessionPlugin, sessionOf, withFlash, type FieldState, type Flash, type FlashQueue, type SessionAccess
@@ -22,6 +23,13 @@ export const MAX_REFILL_CHARACTERS = 200
 const STALE_FORM = 'This page had expired (your session was reset or timed out after it loaded), so nothing was changed.'
 
 export type ViewClass = new (request: ViewRequest) => object
+
+/**
+ * The forms' own validator: a field the view did not declare is refused (400), never silently
+ * dropped, whatever Ajv options the app's Fastify instance has (Fastify's default,
+ * `removeAdditional: true`, would drop it without a word).
+ */
+const formValidator = new Ajv({ removeAdditional: false, useDefaults: true, coerceTypes: false })
 
 export interface NavLink {
   routeName: string
@@ -121,6 +129,7 @@ export function mountViews (app: FastifyInstance, routes: RouteTable, ViewClass:
       method: 'POST',
       url: routes.pathFor(form.routeName),
       schema: { body: formBodySchema(form) },
+      validatorCompiler: ({ schema }) => formValidator.compile(schema),
       // After the body is parsed (the token is in it), before validation and the view: a forged
       // or cross-origin request is refused with 403 and never reaches the view or the session.
       preValidation: async (request, reply) => {
