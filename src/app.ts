@@ -75,7 +75,6 @@ export async function configure (app: FastifyInstance, settings: Settings, optio
     .addRoute('session_reset', '/session/reset')
     .addRoute('session_info', '/session')
   const nav = [{ routeName: 'home', label: 'Home' }, { routeName: 'hello', label: 'Howdy' }]
-  const expiryRule = { idleTimeout: settings.SESSION_TIMEOUT, maxAge: settings.SESSION_MAX_AGE }
 
   addSecurityHeaders(app)
   await app.register(fastifyAccepts)
@@ -106,9 +105,9 @@ export async function configure (app: FastifyInstance, settings: Settings, optio
     pages.removeAllContentTypeParsers()
     await pages.register(fastifyFormbody)
     await pages.register(sessionPlugin, { backend: sessions, trustedOrigins: parseTrustedOrigins(settings.TRUSTED_ORIGINS) })
-    const aboutPanel = aboutPanelFor(settings.SESSION_STORE, expiryRule)
+    const aboutPanel = aboutPanelFor(settings.SESSION_STORE, settings.SESSION_TIMEOUT)
     await pages.register(classViews, { routes, views: [TutorialViews, CartViews], nav, pageContext: (request) => ({ about: aboutPanel(request) }) })
-    addSessionInfoRoute(pages, routes, settings.SESSION_STORE, expiryRule)
+    addSessionInfoRoute(pages, routes, settings.SESSION_STORE, settings.SESSION_TIMEOUT)
     options.extend?.(pages, routes)
   })
 }

@@ -5,7 +5,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { STATUS_CODES } from 'node:http'
 import { wantsJson, type NavLink, type RouteTable } from './framework/class-views/index.js'
-import { discardSessionChanges, SessionStoreUnavailable } from './framework/session-modes/index.js'
+import { SessionStoreUnavailable } from './framework/session-modes/index.js'
 
 export function registerErrorPages (app: FastifyInstance, routes: RouteTable, navLinks: NavLink[]): void {
   const urls = routes.urls()
@@ -39,9 +39,8 @@ export function registerErrorPages (app: FastifyInstance, routes: RouteTable, na
     return sendError(request, reply, 404, `There is no page at ${path}.`)
   })
 
+  // (A request that failed leaves its session as it came: the session plugin sees to that.)
   app.setErrorHandler((err: FastifyError, request, reply) => {
-    // A request that failed leaves the session as it came: no half-made change is written.
-    discardSessionChanges(request)
     if (err instanceof SessionStoreUnavailable) {
       // At debug: the store's own log says once when it went away and when it came back.
       request.log.debug({ err }, 'session store unavailable')

@@ -4,7 +4,7 @@
  */
 import type { FastifyRequest } from 'fastify'
 import { cartFrom } from './cart.js'
-import { expiryOf, pendingFlashCount, sessionOf, type ExpiryRule, type SessionMode } from './framework/session-modes/index.js'
+import { sessionOf, type SessionMode } from './framework/session-modes/index.js'
 import { SESSION_COOKIE } from './session-data.js'
 
 export interface SessionInfo {
@@ -33,20 +33,20 @@ export const sessionInfoSchema = {
 } as const
 
 /** When the session ends, as an ISO date (the framework's rule: idle timeout or absolute lifetime). */
-function expiresAtOf (request: FastifyRequest, rule: ExpiryRule): string | null {
-  const expiry = expiryOf(sessionOf(request), rule)
-  return expiry === undefined ? null : new Date(expiry.at * 1000).toISOString()
+function expiresAtOf (request: FastifyRequest): string | null {
+  const at = sessionOf(request).expiresAt()
+  return at === undefined ? null : new Date(at * 1000).toISOString()
 }
 
-export function sessionInfo (request: FastifyRequest, store: SessionMode, rule: ExpiryRule): SessionInfo {
+export function sessionInfo (request: FastifyRequest, store: SessionMode, idleTimeout: number): SessionInfo {
   const session = sessionOf(request)
   return {
     store,
     counter: session.get('counter') ?? 0,
     cart: cartFrom(session.get('cart')),
-    pendingFlashes: pendingFlashCount(session.get('flash')),
-    idleTimeoutSeconds: rule.idleTimeout,
-    expiresAt: expiresAtOf(request, rule),
+    pendingFlashes: session.peekFlash().length,
+    idleTimeoutSeconds: idleTimeout,
+    expiresAt: expiresAtOf(request),
     cookieBytes: sessionCookieBytes(request.headers.cookie)
   }
 }
@@ -94,15 +94,14 @@ export interface AboutPanel {
 }
 
 /** The "About this session" panel's facts, worded for people; what never changes is worded once. */
-export function aboutPanelFor (store: SessionMode, rule: ExpiryRule): (request: FastifyRequest) => AboutPanel {
-  const { idleTimeout } = rule
+export function aboutPanelFor (store: SessionMode, idleTimeout: number): (request: FastifyRequest) => AboutPanel {
   const minutes = idleTimeout / 60
   const storeText = STORE_TEXT[store]
   const resetText = RESET_TEXT[store]
   const idleText = Number.isInteger(minutes) ? `${minutes} minute${minutes === 1 ? '' : 's'}` : `${idleTimeout} seconds`
 
   return (request) => {
-    const expiresAt = expiresAtOf(request, rule)
+    const expiresAt = expiresAtOf(request)
     return {
       storeText,
       resetText,

@@ -1,7 +1,6 @@
-// Unit tests for the cart's rules and the flash queue helpers.
+// Unit tests for the cart's rules.
 import t from 'tap'
 import { addToCart, cartFrom, MAX_CART_ITEMS, MAX_ITEM_BYTES } from '../src/cart.js'
-import { flashList, MAX_PENDING_FLASHES, pendingFlashCount, withFlash, withinFlashLimit } from '../src/framework/session-modes/index.js'
 
 t.test('addToCart trims, appends and never changes the cart it was given', async (t) => {
   const cart = ['apple']
@@ -28,20 +27,6 @@ t.test('cartFrom accepts only a list of strings', async (t) => {
   t.same(cartFrom(undefined), [])
   t.same(cartFrom('a'), [])
   t.same(cartFrom(['a', 1]), [])
-})
-
-t.test('flash queue: count, queue several, list errors first', async (t) => {
-  t.equal(pendingFlashCount(undefined), 0)
-  t.equal(pendingFlashCount({}), 0)
-  let queue = withFlash(undefined, { category: 'info', message: 'one' })
-  queue = withFlash(queue, { category: 'error', message: 'two' })
-  queue = withFlash(queue, { category: 'info', message: 'three' })
-  t.equal(pendingFlashCount(queue), 3)
-  t.same(flashList(queue), [
-    { category: 'error', message: 'two' },
-    { category: 'info', message: 'one' },
-    { category: 'info', message: 'three' }
-  ])
 })
 
 t.test('addToCart counts graphemes, normalises to NFC, refuses invisible and control characters', async (t) => {
@@ -101,14 +86,4 @@ t.test('names with nothing visible in them are refused; emoji sequences keep the
     'Malayalam, a joiner after a virama at the end of a word': 'അവന്\u200d'
   }
   for (const [label, item] of Object.entries(written)) t.match(addToCart([], item), { ok: true, item }, label)
-})
-
-t.test('the flash queue keeps at most 10 messages, dropping the oldest first', async (t) => {
-  t.equal(MAX_PENDING_FLASHES, 10)
-  let queue = withFlash(undefined, { category: 'error', message: 'e0' })
-  for (let i = 1; i <= 14; i++) queue = withFlash(queue, { category: 'success', message: `s${i}` })
-  t.equal(pendingFlashCount(queue), 10)
-  t.same(queue, { success: ['s5', 's6', 's7', 's8', 's9', 's10', 's11', 's12', 's13', 's14'] }, 'the error went first (its category began first), then the oldest successes')
-  const within = { info: ['a'] }
-  t.equal(withinFlashLimit(within), within, 'a queue within the limit is returned as it is')
 })

@@ -13,7 +13,7 @@ import { Writable } from 'node:stream'
 import { ROOT } from '../scripts/lib.js'
 import { buildApp, sessionModeOptions, type BuildOptions } from '../src/app.js'
 import { loadSettings, type Settings } from '../src/config.js'
-import { openSessionBackend, sessionPlugin, type SessionAccess, type SessionData } from '../src/framework/session-modes/index.js'
+import { openSessionBackend, sessionPlugin } from '../src/framework/session-modes/index.js'
 import { CookieJar, countIn, csrfTokenIn } from '../scripts/client.js'
 
 export const SECRET = 'test-secret-0123456789-abcdefghijklmnopqrstuvwxyz'
@@ -143,25 +143,7 @@ export function cartOf (res: LightMyRequestResponse): string[] {
   return [...res.body.matchAll(/<li>([^<]*)<\/li>/g)].map((m) => m[1]!)
 }
 
-/** A session kept in a plain object, for unit tests of views; counts writes. */
-export function fakeSession (initial: Partial<SessionData> = {}): SessionAccess & { data: Partial<SessionData>, writes: number } {
-  const fake = {
-    data: { ...initial } as Partial<SessionData>,
-    writes: 0,
-    get<K extends keyof SessionData>(key: K): SessionData[K] | undefined { return fake.data[key] },
-    set<K extends keyof SessionData>(key: K, value: SessionData[K] | undefined) {
-      fake.writes++
-      fake.data[key] = value
-    },
-    async reset () {
-      fake.writes++
-      fake.data = {}
-    },
-    discardChanges () {},
-    async rotateId () {}
-  }
-  return fake
-}
+export { fakeSession } from './framework/fake-session.js'
 
 /** The number in the page's `<p>Count: <strong>N</strong></p>`, or NaN when the page has none. */
 export function countOf (res: LightMyRequestResponse): number {

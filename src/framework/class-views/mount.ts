@@ -7,8 +7,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { Ajv } from 'ajv'
 import {
-  cameFromThisOrigin, csrfTokenOf, CsrfTokenRefused, dryRunSession, flashList, formCheckOf, hasSessionCookie, pendingFlashCount,
-  requireSessionPlugin, sessionOf, withFlash, type FieldState, type Flash, type FlashQueue, type SessionAccess
+  cameFromThisOrigin, CsrfTokenRefused, formCheckOf, hasSessionCookie, requireSessionPlugin, sessionOf,
+  type FieldState, type SessionAccess
 } from '../session-modes/index.js'
 import { wantsJson } from './negotiate.js'
 import type { RouteTable } from './route-table.js'
@@ -85,8 +85,9 @@ export function mountViews (app: FastifyInstance, routes: RouteTable, ViewClass:
       ...(view.jsonSchema ? { schema: { response: { 200: view.jsonSchema } } } : {}),
       handler: async (request: FastifyRequest, reply: FastifyReply) => {
         const isHead = request.method === 'HEAD'
-        const session = sessionOf(request)
-        const instance = new ViewClass({ session: isHead ? dryRunSession(session) : session })
+        // HEAD shows what GET would without changing the session: its writes last until the response.
+        const session = isHead ? sessionOf(request).dryRun() : sessionOf(request)
+        const instance = new ViewClass({ session })
         const data: ViewData = view.call(instance)
         for (const property of properties) data[property.name] = property.read(instance)
 
@@ -99,11 +100,10 @@ export function mountViews (app: FastifyInstance, routes: RouteTable, ViewClass:
         const page = Object.assign(data, pageContext(request))
         page.urls = urls
         page.nav = nav
-        // HEAD shows what GET would, but neither consumes the flashes nor creates a CSRF token
-        // (so its Content-Length leaves out the form's token).
-        page.flashes = isHead ? flashList(session.get('flash')) : takeFlashes(session, reply)
-        page.fields = view.hasForms ? takeField(session, isHead) : undefined
-        page.csrfToken = view.hasForms && !isHead ? csrfTokenOf(session) : undefined
+        page.flashes = session.popFlash()
+        page.fields = view.hasForms ? takeField(session) : undefined
+        // HEAD makes no CSRF token, so its Content-Length leaves out the form's token.
+        page.csrfToken = view.hasForms && !isHead ? session.csrfToken() : undefined
         return reply.view(view.template, page)
       }
     })
@@ -113,9 +113,7 @@ export function mountViews (app: FastifyInstance, routes: RouteTable, ViewClass:
     /** POST, 303, GET: the flash and the field go through the session to the page the browser is sent to. */
     const keepForNextPage = (request: FastifyRequest, { flash, field }: FormOutcome) => {
       const session = sessionOf(request)
-      // Queued through sessionOf, in @fastify/flash's format (which shows and consumes it), so the
-      // write is seen like any other: it moves `touchedAt`, and the store's size budget counts it.
-      if (flash) session.set('flash', withFlash(session.get('flash'), flash))
+      if (flash) session.flash(flash.message, flash.category)
       if (field) session.set('formField', keepable(field))
     }
     const redirect = (reply: FastifyReply, { redirectTo }: FormOutcome) =>
@@ -191,12 +189,12 @@ function keepable (field: FieldState): FieldState {
 
 /**
  * The field a form left for this page, keyed by name for the templates (`fields.item.error`), taken
- * once (HEAD only looks). No field, no write.
+ * once (HEAD's dry run only looks). No field, no write.
  */
-function takeField (session: SessionAccess, isHead: boolean): Record<string, FieldState> | undefined {
+function takeField (session: SessionAccess): Record<string, FieldState> | undefined {
   const field = session.get('formField')
   if (field === undefined) return undefined
-  if (!isHead) session.set('formField', undefined)
+  session.set('formField', undefined)
   return { [field.name]: field }
 }
 
@@ -204,10 +202,4 @@ function takeField (session: SessionAccess, isHead: boolean): Record<string, Fie
 function formBodySchema ({ body = {} }: FormMethod) {
   const properties = (body.properties ?? {}) as Record<string, unknown>
   return { type: 'object', ...body, properties: { ...properties, _csrf: { type: 'string' } }, additionalProperties: false }
-}
-
-/** Only a page that shows the flashes consumes them; an empty queue is left untouched (no write). */
-function takeFlashes (session: SessionAccess, reply: FastifyReply): Flash[] {
-  if (pendingFlashCount(session.get('flash')) === 0) return []
-  return flashList(reply.flash() as FlashQueue)
 }

@@ -1,7 +1,7 @@
 /** What each session mode provides, and the options that pick and shape one. */
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { CookieSerializeOptions } from '@fastify/cookie'
-import type { SessionAccess } from './types.js'
+import type { SessionStorage } from './types.js'
 
 export type SessionCookieOptions = { name?: string } & Pick<CookieSerializeOptions, 'path' | 'domain' | 'httpOnly' | 'sameSite' | 'secure' | 'partitioned' | 'priority'>
 
@@ -66,7 +66,7 @@ export interface SessionBackend {
   now (): number
   /** Registers the session plugin in this context (cookie parsing is already registered). */
   register (app: FastifyInstance): Promise<void>
-  access (request: FastifyRequest): SessionAccess
+  access (request: FastifyRequest): SessionStorage
   health (): Promise<Health>
   close (): Promise<void>
 }

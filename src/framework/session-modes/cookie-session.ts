@@ -11,7 +11,7 @@ import { commonParts, type SessionBackend, type SessionModeOptions } from './bac
 import { addCookieBudget } from './cookie-budget.js'
 import { DEFAULT_KEY_SALT, deriveCookieKeys } from './keys.js'
 import { secureSessionOf } from './plugin-sessions.js'
-import type { SessionAccess, SessionData, SessionKey } from './types.js'
+import type { SessionData, SessionKey, SessionStorage } from './types.js'
 
 export function cookieSessionBackend (options: SessionModeOptions, cookieName: string, cookie: CookieSerializeOptions): SessionBackend {
   // Derived once here, not per app context or request.
@@ -40,7 +40,7 @@ export function cookieSessionBackend (options: SessionModeOptions, cookieName: s
 }
 
 /** secure-session's session, as views reach it in every mode. */
-class CookieSessionAccess implements SessionAccess {
+class CookieSessionAccess implements SessionStorage {
   readonly #session: SecureSession<SessionData>
 
   constructor (session: SecureSession<SessionData>) {

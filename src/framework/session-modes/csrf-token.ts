@@ -12,7 +12,7 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto'
 import type { FastifyRequest } from 'fastify'
 import { FormRefused } from './form-refused.js'
-import type { SessionAccess } from './types.js'
+import type { SessionStorage } from './types.js'
 
 export class CsrfTokenRefused extends FormRefused {
   constructor () {
@@ -21,7 +21,7 @@ export class CsrfTokenRefused extends FormRefused {
 }
 
 /** The session's token, made on first use (32 random bytes, base64url). */
-export function csrfTokenOf (session: SessionAccess): string {
+export function csrfTokenOf (session: SessionStorage): string {
   let token = session.get('_csrf')
   if (token === undefined) session.set('_csrf', token = randomBytes(32).toString('base64url'))
   return token
@@ -31,7 +31,7 @@ export function csrfTokenOf (session: SessionAccess): string {
  * Throws unless the form's `_csrf` field (or the `X-CSRF-Token` header) is the session's token. Run
  * it after the body is parsed (preValidation), before anything reads the form.
  */
-export function checkCsrfToken (request: FastifyRequest, session: SessionAccess): void {
+export function checkCsrfToken (request: FastifyRequest, session: SessionStorage): void {
   const expected = session.get('_csrf')
   // Only a string counts; a repeated `_csrf` field (an array) is simply not a token.
   const fromBody = (request.body as { _csrf?: unknown } | undefined)?._csrf

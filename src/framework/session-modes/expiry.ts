@@ -3,7 +3,7 @@
  * shows it. Whichever comes first: `idleTimeout` seconds after its last write, or, when `maxAge` is
  * set, `maxAge` seconds after its first write however active it is.
  */
-import type { SessionAccess } from './types.js'
+import type { SessionStorage } from './types.js'
 
 export interface ExpiryRule {
   /** Seconds after the last write. */
@@ -19,7 +19,7 @@ export interface Expiry {
 }
 
 /** When this session ends, and why then; undefined before anything was written to it. */
-export function expiryOf (session: Pick<SessionAccess, 'get'>, { idleTimeout, maxAge }: ExpiryRule): Expiry | undefined {
+export function expiryOf (session: Pick<SessionStorage, 'get'>, { idleTimeout, maxAge }: ExpiryRule): Expiry | undefined {
   // Only numbers count: a store holds whatever was written to it, and a date made of anything else
   // would be invalid (and throw wherever it is formatted).
   const touchedAt = session.get('touchedAt')

@@ -1,9 +1,9 @@
 /**
- * Reading and writing the flash queue without @fastify/flash's request/reply helpers: for the
- * places those cannot reach (counting without consuming, writing into a session that is not the
- * request's). The format is the plugin's, so both can share one queue.
+ * The flash queue, in @fastify/flash's format: listed, counted and bounded here, for the session
+ * door (request-session.ts) and for the places that write a message into a session that is not
+ * the request's door (the size budgets keep the browser's old session and add why).
  */
-import { FLASH_CATEGORIES, type FlashCategory, type FlashQueue } from './types.js'
+import { FLASH_CATEGORIES, type Flash, type FlashCategory, type FlashQueue } from './types.js'
 
 /**
  * At most this many messages wait in a session. A client that posts without following the 303
@@ -12,21 +12,16 @@ import { FLASH_CATEGORIES, type FlashCategory, type FlashQueue } from './types.j
  */
 export const MAX_PENDING_FLASHES = 10
 
-export interface Flash {
-  category: FlashCategory
-  message: string
-}
-
 export function pendingFlashCount (queue: FlashQueue | undefined): number {
   let count = 0
   for (const messages of Object.values(queue ?? {})) count += messages.length
   return count
 }
 
-/** The queue as a list, in display order: errors first, then successes, then information. */
-export function flashList (queue: FlashQueue | undefined): Flash[] {
+/** The queue as a list, in display order: errors first, then successes, then information; or one category's. */
+export function flashList (queue: FlashQueue | undefined, only?: FlashCategory): Flash[] {
   const list: Flash[] = []
-  for (const category of FLASH_CATEGORIES) {
+  for (const category of only === undefined ? FLASH_CATEGORIES : [only]) {
     for (const message of queue?.[category] ?? []) list.push({ category, message })
   }
   return list

@@ -5,10 +5,11 @@
  *
  *   const backend = await openSessionBackend({ mode: 'cookie', secrets, idleTimeout: 1200 }, app.log)
  *   await pages.register(sessionPlugin, { backend })
- *   sessionOf(request).get('flash')
+ *   const session = sessionOf(request)
+ *   session.flash('Item added!', 'success')   // and peekFlash, popFlash, csrfToken, expiresAt
  */
 export {
-  default as sessionPlugin, sessionOf, discardSessionChanges, hasSessionCookie, formCheckOf, requireSessionPlugin,
+  default as sessionPlugin, sessionOf, hasSessionCookie, formCheckOf, requireSessionPlugin,
   type FormCheck, type SessionPluginOptions
 } from './session-plugin.js'
 export { cameFromThisOrigin } from './origin-check.js'
@@ -17,8 +18,8 @@ export {
   SESSION_MODES, SessionStoreUnavailable, SessionStoreUnreachable,
   type SessionMode, type SessionModeOptions, type SessionCookieOptions, type SessionBackend, type Health
 } from './backend.js'
-export { dryRunSession } from './dry-run.js'
-export { expiryOf, type Expiry, type ExpiryRule } from './expiry.js'
-export { csrfTokenOf, CsrfTokenRefused } from './csrf-token.js'
-export { flashList, MAX_PENDING_FLASHES, pendingFlashCount, withFlash, withinFlashLimit, type Flash } from './flash-queue.js'
-export type { SessionAccess, SessionData, SessionKey, FlashCategory, FlashQueue, FieldState } from './types.js'
+export { RequestSession } from './request-session.js'
+export type { ExpiryRule } from './expiry.js'
+export { CsrfTokenRefused } from './csrf-token.js'
+export { MAX_PENDING_FLASHES } from './flash-queue.js'
+export type { SessionAccess, SessionStorage, SessionData, SessionKey, Flash, FlashCategory, FlashQueue, FieldState } from './types.js'

@@ -1,23 +1,17 @@
 /**
- * The session plugin: cookies, the mode's session plugin, expiry on the backend's clock, flash and
- * CSRF, registered together in the context that serves pages. Views reach the session through
- * `sessionOf(request)`, which works the same in every mode.
- *
- * Flashes are queued through `sessionOf` (mount.ts, in @fastify/flash's format, at most
- * MAX_PENDING_FLASHES) and shown and consumed by @fastify/flash's `reply.flash()`, which reads and
- * writes `request.session` itself (its API takes no session object): that consuming write skips the
- * dry run, so mountViews never calls it on HEAD. The CSRF token goes through `sessionOf` like any
- * other key (csrf-token.ts).
+ * The session plugin: cookies, the mode's session plugin, expiry on the backend's clock, CSRF, and
+ * a failed request's changes thrown away, registered together in the context that serves pages.
+ * Everything reaches the session through one door, `sessionOf(request)` (request-session.ts):
+ * get and set, flashes, the CSRF token and the expiry, the same in every mode.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import fastifyCookie from '@fastify/cookie'
-import fastifyFlash from '@fastify/flash'
 import type { SessionBackend } from './backend.js'
 import { checkCsrfToken } from './csrf-token.js'
 import { expiryOf } from './expiry.js'
 import { refuseCrossOrigin } from './origin-check.js'
-import type { SessionAccess, SessionData, SessionKey } from './types.js'
+import { RequestSession } from './request-session.js'
 
 /** The request's session, made on first use (null until then). */
 const ACCESS = Symbol('session-modes.access')
@@ -27,13 +21,13 @@ const FORM_CHECK = Symbol('session-modes.form-check')
 /** The session cookie's name, in a context where the session plugin is registered. */
 const COOKIE_NAME = Symbol('session-modes.cookie-name')
 
-type WithAccess = FastifyRequest & { [ACCESS]?: SessionAccess | null, [OPEN]?: (this: FastifyRequest) => SessionAccess, [COOKIE_NAME]?: string }
+type WithAccess = FastifyRequest & { [ACCESS]?: RequestSession | null, [OPEN]?: (this: FastifyRequest) => RequestSession, [COOKIE_NAME]?: string }
 
 /**
  * This request's session, whatever the mode. Throws when the session plugin is not registered in
  * the request's context (a route outside the pages, such as /healthz, has no session).
  */
-export function sessionOf (request: FastifyRequest): SessionAccess {
+export function sessionOf (request: FastifyRequest): RequestSession {
   const withAccess = request as WithAccess
   const session = withAccess[ACCESS]
   if (session) return session
@@ -87,15 +81,15 @@ async function sessionPlugin (app: FastifyInstance, { backend, trustedOrigins = 
   // WeakMap keyed by request would be.
   app.decorateRequest(ACCESS, null)
   app.decorateRequest(COOKIE_NAME, backend.cookieName)
+  const rule = { idleTimeout: backend.idleTimeout, maxAge: backend.maxAge }
   app.decorateRequest(OPEN, function (this: FastifyRequest) {
-    return new TouchingOnWrite(backend.access(this), backend.now)
+    return new RequestSession(backend.access(this), backend.now, rule)
   })
 
   // Expiry on the backend's clock, before anything (CSRF included) reads the session. The plugins
   // expire sessions on the real clock too; this check makes every mode agree, to the second, and
   // lets tests move time. HEAD never writes, so it only ever shows what GET would. A callback
   // hook: it runs on every page and almost always returns at once, so it makes no promise for that.
-  const rule = { idleTimeout: backend.idleTimeout, maxAge: backend.maxAge }
   app.addHook('onRequest', (request, _reply, done) => {
     if (request.method === 'HEAD') return done()
     const session = sessionOf(request)
@@ -105,7 +99,12 @@ async function sessionPlugin (app: FastifyInstance, { backend, trustedOrigins = 
     session.reset().then(() => done(), done)
   })
 
-  await app.register(fastifyFlash)
+  // A request that failed leaves the session as it came: no half-made change is written. (Before
+  // the error handler runs, and before the session is saved on the way out.)
+  app.addHook('onError', (request, _reply, _error, done) => {
+    discardSessionChanges(request)
+    done()
+  })
   // The cross-origin check first: it keeps no state, and it needs the body no more than the token does.
   const crossOriginCheck = refuseCrossOrigin(trustedOrigins)
   const formCheck: FormCheck = (request) => {
@@ -113,36 +112,6 @@ async function sessionPlugin (app: FastifyInstance, { backend, trustedOrigins = 
     checkCsrfToken(request, sessionOf(request))
   }
   app.decorate(FORM_CHECK, formCheck)
-}
-
-/**
- * Every write also records when (and the first one, since when), so the idle timeout can be shown
- * and the absolute lifetime enforced the same way in every mode. (A class: one object per request,
- * its methods shared, rather than a fresh closure for each.)
- */
-class TouchingOnWrite implements SessionAccess {
-  readonly #session: SessionAccess
-  readonly #now: () => number
-
-  constructor (session: SessionAccess, now: () => number) {
-    this.#session = session
-    this.#now = now
-  }
-
-  get<K extends SessionKey> (key: K): SessionData[K] | undefined {
-    return this.#session.get(key)
-  }
-
-  set<K extends SessionKey> (key: K, value: SessionData[K] | undefined): void {
-    const at = this.#now()
-    this.#session.set(key, value)
-    this.#session.set('touchedAt', at)
-    if (this.#session.get('createdAt') === undefined) this.#session.set('createdAt', at)
-  }
-
-  reset (): Promise<void> { return this.#session.reset() }
-  discardChanges (): void { this.#session.discardChanges() }
-  rotateId (): Promise<void> { return this.#session.rotateId() }
 }
 
 export default fp(sessionPlugin, { name: 'session-modes', fastify: '5.x' })

@@ -9,7 +9,7 @@ import fastifySession from '@fastify/session'
 import { commonParts, type Health, type SessionBackend, type SessionModeOptions } from './backend.js'
 import { DEFAULT_KEY_SALT, deriveSigningKeys } from './keys.js'
 import { dropStoreSession, storeDataOf, storeSessionOf } from './plugin-sessions.js'
-import type { SessionAccess, SessionData, SessionKey } from './types.js'
+import type { SessionData, SessionKey, SessionStorage } from './types.js'
 import type { FreshIds } from './fresh-ids.js'
 import { withFlash } from './flash-queue.js'
 import { heldLockOf, markLocked, presentedCookie, sessionTurns, type LockingStore } from './session-locks.js'
@@ -150,7 +150,7 @@ export function storeSessionBackend (
 }
 
 /** @fastify/session's session, as views reach it in every mode. */
-class StoreSessionAccess implements SessionAccess {
+class StoreSessionAccess implements SessionStorage {
   readonly #request: FastifyRequest
   readonly #maxBytes: number
   readonly #store: LockingStore

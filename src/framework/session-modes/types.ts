@@ -37,7 +37,8 @@ export interface SessionData {
 
 export type SessionKey = keyof SessionData
 
-export interface SessionAccess {
+/** What each mode keeps a session in gives: keys to read and write, and the session's life. */
+export interface SessionStorage {
   get<K extends SessionKey>(key: K): SessionData[K] | undefined
   set<K extends SessionKey>(key: K, value: SessionData[K] | undefined): void
   /** Throw this session away (every key) and continue in a brand-new one. */
@@ -49,6 +50,30 @@ export interface SessionAccess {
    * its victim at the victim's first form. Cookie mode has no id: every write is a new ciphertext.
    */
   rotateId(): Promise<void>
+}
+
+/** A one-time message, shown once by the next page that shows messages. */
+export interface Flash {
+  category: FlashCategory
+  message: string
+}
+
+/**
+ * The one door to a request's session, whatever the mode (`sessionOf(request)`, and `session` in
+ * a view): the storage, and Pyramid's session API on top, camel-cased (`flash`, `peek_flash`,
+ * `pop_flash`, `get_csrf_token`), with when the session ends.
+ */
+export interface SessionAccess extends SessionStorage {
+  /** Queues a one-time message for the next page that shows messages (at most MAX_PENDING_FLASHES wait). */
+  flash(message: string, category?: FlashCategory): void
+  /** The waiting messages (of one category, or all, errors first), left waiting. */
+  peekFlash(category?: FlashCategory): Flash[]
+  /** The waiting messages (of one category, or all, errors first), taken: a page shows them once. */
+  popFlash(category?: FlashCategory): Flash[]
+  /** The session's CSRF token, made on first use: every form of this session carries it. */
+  csrfToken(): string
+  /** When the session ends if nothing writes to it again (Unix seconds); undefined before any write. */
+  expiresAt(): number | undefined
 }
 
 type AllSessionData = SessionData

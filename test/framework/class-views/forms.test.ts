@@ -8,7 +8,7 @@ import fastifyFormbody from '@fastify/formbody'
 import fastifyView from '@fastify/view'
 import handlebars from 'handlebars'
 import { classViews, formView, RouteTable, type FormOutcome } from '../../../src/framework/class-views/index.js'
-import { csrfTokenOf, openSessionBackend, sessionOf, sessionPlugin } from '../../../src/framework/session-modes/index.js'
+import { openSessionBackend, sessionOf, sessionPlugin } from '../../../src/framework/session-modes/index.js'
 
 const received: unknown[] = []
 
@@ -29,7 +29,7 @@ async function toyApp (t: Test): Promise<FastifyInstance> {
     await pages.register(fastifyFormbody)
     await pages.register(sessionPlugin, { backend })
     await pages.register(classViews, { routes: new RouteTable().addRoute('home', '/').addRoute('add', '/add'), views: [ToyForms] })
-    pages.get('/token', async (request) => ({ token: csrfTokenOf(sessionOf(request)) }))
+    pages.get('/token', async (request) => ({ token: sessionOf(request).csrfToken() }))
   })
   t.teardown(() => app.close())
   return app

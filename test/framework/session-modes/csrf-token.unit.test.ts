@@ -3,7 +3,7 @@ import t from 'tap'
 import type { FastifyRequest } from 'fastify'
 import { checkCsrfToken, csrfTokenOf, CsrfTokenRefused } from '../../../src/framework/session-modes/csrf-token.js'
 import { FreshIds } from '../../../src/framework/session-modes/fresh-ids.js'
-import { fakeSession } from '../../helper.js'
+import { fakeSession } from '../fake-session.js'
 
 const formPost = (body: unknown, headers: Record<string, string> = {}) => ({ body, headers }) as unknown as FastifyRequest
 

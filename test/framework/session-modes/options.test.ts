@@ -3,7 +3,7 @@
 // framework alone: nothing of the tutorial is imported.
 import t, { type Test } from 'tap'
 import Fastify, { type FastifyInstance } from 'fastify'
-import { csrfTokenOf, hasSessionCookie, openSessionBackend, sessionOf, sessionPlugin, type SessionModeOptions } from '../../../src/framework/session-modes/index.js'
+import { hasSessionCookie, openSessionBackend, sessionOf, sessionPlugin, type SessionModeOptions } from '../../../src/framework/session-modes/index.js'
 import { freePort } from '../../../scripts/lib.js'
 
 const SECRET = 'a toy secret, long enough to derive keys: 0123456789'
@@ -14,7 +14,7 @@ async function toyApp (t: Test, options: Partial<SessionModeOptions> = {}): Prom
   const backend = await openSessionBackend({ mode: 'cookie', secrets: [SECRET], idleTimeout: 60, ...options }, app.log)
   await app.register(async (pages) => {
     await pages.register(sessionPlugin, { backend })
-    pages.get('/toy', async (request) => ({ token: csrfTokenOf(sessionOf(request)), cameWithCookie: hasSessionCookie(request) }))
+    pages.get('/toy', async (request) => ({ token: sessionOf(request).csrfToken(), cameWithCookie: hasSessionCookie(request) }))
   })
   t.teardown(() => app.close())
   return app
