@@ -24,6 +24,20 @@ export default [
     }
   },
   {
+    // The framework's own tests use toy apps: nothing of the tutorial (its code, or the test
+    // helpers built on it). Two files still test the stores through the tutorial's pages.
+    files: ['test/framework/**'],
+    ignores: ['test/framework/session-modes/stores.test.ts', 'test/framework/session-modes/redis-faults.test.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: [
+          { regex: '/src/(?!framework/)', message: 'the framework\'s tests import nothing of the tutorial' },
+          { regex: '^\\.\\./(\\.\\./)?(helper|modes)\\.js$', message: 'the framework\'s tests import nothing of the tutorial (test/helper.ts builds the tutorial app)' }
+        ]
+      }]
+    }
+  },
+  {
     // Inside the framework: one folder uses another through its door, and none reaches the tutorial.
     files: ['src/framework/**'],
     rules: {

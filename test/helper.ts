@@ -33,14 +33,7 @@ export function testSettings (overrides: Partial<Settings> = {}): Settings {
   return { ...TEST_DEFAULTS, ...overrides }
 }
 
-/** A clock that stands still until a test moves it: session expiry without sleeping. */
-export class TestClock {
-  #now = Date.now()
-  readonly now = (): number => this.#now
-  advance (seconds: number): void {
-    this.#now += seconds * 1000
-  }
-}
+export { TestClock } from './framework/test-clock.js'
 
 /** Builds the app with these settings and options, and closes it after the test. */
 export async function build (t: Test, overrides: Partial<Settings> = {}, options: BuildOptions = {}): Promise<FastifyInstance> {

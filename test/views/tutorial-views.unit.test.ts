@@ -1,7 +1,17 @@
 // Unit tier, like the Pyramid tutorial's: the view class with a fake session, no app, no HTTP.
 import t from 'tap'
+import { viewsOf } from '../../src/framework/class-views/index.js'
 import { TutorialViews } from '../../src/views/tutorial-views.js'
 import { fakeSession } from '../helper.js'
+
+t.test('TutorialViews: each view gets its route and template, counter and cart are view properties', async (t) => {
+  const { methods, properties } = viewsOf(TutorialViews)
+  t.same(methods.map(({ routeName, template }) => ({ routeName, template })), [
+    { routeName: 'home', template: 'home.hbs' },
+    { routeName: 'hello', template: 'hello.hbs' }
+  ])
+  t.same(properties.map((p) => p.name), ['counter', 'cart'])
+})
 
 t.test('home() and hello() return the page names', async (t) => {
   const views = new TutorialViews({ session: fakeSession() })

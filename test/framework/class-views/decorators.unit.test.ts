@@ -1,14 +1,24 @@
 import t from 'tap'
 import { RouteTable, viewConfig, viewDefaults, viewProperty, viewsOf } from '../../../src/framework/class-views/index.js'
-import { TutorialViews } from '../../../src/views/tutorial-views.js'
 
-t.test('TutorialViews: each view gets its route and template, counter and cart are view properties', async (t) => {
-  const { methods, properties } = viewsOf(TutorialViews)
+t.test('each view gets its route and its template (its own or the class default); view properties are listed', async (t) => {
+  @viewDefaults({ template: 'toy.hbs' })
+  class ToyViews {
+    @viewProperty
+    get visits (): number { return 1 }
+
+    @viewConfig({ routeName: 'toy' })
+    toy () { return {} }
+
+    @viewConfig({ routeName: 'other', template: 'other.hbs' })
+    other () { return {} }
+  }
+  const { methods, properties } = viewsOf(ToyViews)
   t.same(methods.map(({ routeName, template }) => ({ routeName, template })), [
-    { routeName: 'home', template: 'home.hbs' },
-    { routeName: 'hello', template: 'hello.hbs' }
+    { routeName: 'toy', template: 'toy.hbs' },
+    { routeName: 'other', template: 'other.hbs' }
   ])
-  t.same(properties.map((p) => p.name), ['counter', 'cart'])
+  t.same(properties.map((p) => p.name), ['visits'])
 })
 
 t.test('a view with no template and no class default is refused at boot', async (t) => {

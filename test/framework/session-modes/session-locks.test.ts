@@ -8,7 +8,7 @@ import { createClient } from 'redis'
 import { BoundedMemoryStore } from '../../../src/framework/session-modes/memory-store.js'
 import { FreshIds } from '../../../src/framework/session-modes/fresh-ids.js'
 import { FORWARD_GRACE_MS, LOCK, LOCK_TTL_MS, type HeldLock, type LockingStore } from '../../../src/framework/session-modes/session-locks.js'
-import { TestClock } from '../../helper.js'
+import { TestClock } from '../test-clock.js'
 import { hasRedisServer, REDIS_MISSING, startRedis } from '../../redis-server.js'
 
 const ME = '192.0.2.1'
