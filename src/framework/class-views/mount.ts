@@ -20,7 +20,19 @@ import { viewsOf, type FormMethod, type FormOutcome, type ViewData, type ViewReq
  */
 export const MAX_REFILL_CHARACTERS = 200
 
-const STALE_FORM = 'This page had expired (your session was reset or timed out after it loaded), so nothing was changed.'
+/** What a visitor is told when a form comes back stale (its page outlived its session); English unless the app gives its own. */
+export interface ViewMessages {
+  /** Beside the field that was refilled with what was typed. */
+  staleFormRefilled: string
+  /** As a flash, when the form keeps no field. */
+  staleForm: string
+}
+
+const STALE = 'This page had expired (your session was reset or timed out after it loaded), so nothing was changed.'
+export const DEFAULT_VIEW_MESSAGES: ViewMessages = {
+  staleFormRefilled: `${STALE} What you typed is still here: send it again.`,
+  staleForm: `${STALE} Try again.`
+}
 
 export type ViewClass = new (request: ViewRequest) => object
 
@@ -41,6 +53,8 @@ export interface MountOptions {
   nav?: NavLink[]
   /** Extra template data every HTML page gets, computed after the view ran. */
   pageContext?: (request: FastifyRequest) => Record<string, unknown>
+  /** What a visitor is told; each left out keeps its English default. */
+  messages?: Partial<ViewMessages>
 }
 
 export interface ClassViewsOptions extends MountOptions {
@@ -73,6 +87,7 @@ export function mountViews (app: FastifyInstance, routes: RouteTable, ViewClass:
   const formCheck = forms.length > 0 ? formCheckOf(app, `${ViewClass.name}'s forms`) : undefined
   const urls = routes.urls()
   const pageContext = options.pageContext ?? (() => ({}))
+  const messages = { ...DEFAULT_VIEW_MESSAGES, ...options.messages }
 
   for (const view of methods) {
     // Worked out once here, not per request.
@@ -141,7 +156,7 @@ export function mountViews (app: FastifyInstance, routes: RouteTable, ViewClass:
           // refused form never creates a session.
           if (!(error instanceof CsrfTokenRefused) || !cameFromThisOrigin(request) || !hasSessionCookie(request) || wantsJson(request)) throw error
           request.log.info({ form: form.routeName }, 'stale form sent back to its page')
-          return sendBack(request, reply, staleFormOutcome(form, request.body))
+          return sendBack(request, reply, staleFormOutcome(form, request.body, messages))
         }
       },
       handler: async (request: FastifyRequest, reply: FastifyReply) => {
@@ -160,12 +175,12 @@ export function mountViews (app: FastifyInstance, routes: RouteTable, ViewClass:
 }
 
 /** The form again, with its `refill` field as typed and the reason beside it; or, without one, a flash. */
-function staleFormOutcome ({ refill }: FormMethod, body: unknown): FormOutcome {
+function staleFormOutcome ({ refill }: FormMethod, body: unknown, messages: ViewMessages): FormOutcome {
   const value = refill === undefined ? undefined : (body as Record<string, unknown> | undefined)?.[refill]
   if (refill !== undefined && typeof value === 'string') {
-    return { field: { name: refill, value, error: `${STALE_FORM} What you typed is still here: send it again.` } }
+    return { field: { name: refill, value, error: messages.staleFormRefilled } }
   }
-  return { flash: { category: 'error', message: `${STALE_FORM} Try again.` } }
+  return { flash: { category: 'error', message: messages.staleForm } }
 }
 
 /** Controls and line or paragraph separators: each becomes a space in a refilled field. */

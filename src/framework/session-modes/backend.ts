@@ -1,6 +1,7 @@
 /** What each session mode provides, and the options that pick and shape one. */
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { CookieSerializeOptions } from '@fastify/cookie'
+import type { SessionMessages } from './messages.js'
 import type { SessionStorage } from './types.js'
 
 export type SessionCookieOptions = { name?: string } & Pick<CookieSerializeOptions, 'path' | 'domain' | 'httpOnly' | 'sameSite' | 'secure' | 'partitioned' | 'priority'>
@@ -22,6 +23,8 @@ export interface SessionModeOptions {
    * sameSite 'lax', and secure 'auto': Secure when the request came over HTTPS).
    */
   cookie?: SessionCookieOptions
+  /** What a visitor is told (refused forms, a change too large to keep); each left out keeps its English default. */
+  messages?: Partial<SessionMessages>
   /** Seconds: a session not written for this long starts afresh. */
   idleTimeout: number
   /** Seconds from a session's first write, however active it is; 0 or absent: no limit. */
@@ -60,6 +63,8 @@ export interface SessionBackend {
   readonly description: string
   /** The session cookie's name. */
   readonly cookieName: string
+  /** What a visitor is told, the options' over the defaults. */
+  readonly messages: SessionMessages
   readonly idleTimeout: number
   readonly maxAge: number
   /** Unix seconds, from the options' clock. */
@@ -91,8 +96,15 @@ export class SessionStoreUnavailable extends Error {
   readonly statusCode = 503
   readonly code = 'SESSION_STORE_UNAVAILABLE'
 
+  /**
+   * `why`, in a few words, for an error page that words its own message (the default is English:
+   * "Sessions are unavailable for a moment (why). Please try again shortly.").
+   */
+  readonly why: string
+
   constructor (cause: unknown, why = 'the session store cannot be reached') {
     super(`Sessions are unavailable for a moment (${why}). Please try again shortly.`, { cause })
+    this.why = why
   }
 }
 

@@ -12,10 +12,8 @@ import { secureSessionOf } from './plugin-sessions.js'
 
 export const MAX_COOKIE_BYTES = 4096
 
-export const TOO_LARGE_MESSAGE =
-  'That change was not saved: it would have made your session cookie larger than browsers keep (4096 bytes).'
-
-export function addCookieBudget (app: FastifyInstance, cookieName: string, cookieOptions: CookieSerializeOptions): void {
+/** `tooLargeMessage`: what the visitor is told instead of the change. */
+export function addCookieBudget (app: FastifyInstance, cookieName: string, cookieOptions: CookieSerializeOptions, tooLargeMessage: string): void {
   /**
    * Sets the cookie if its Set-Cookie header fits, else returns the size it would have had. The
    * header is measured as serialized, with every attribute it can carry (Secure included), so the
@@ -37,7 +35,7 @@ export function addCookieBudget (app: FastifyInstance, cookieName: string, cooki
     if (tooLarge !== undefined) {
       // Keep what the browser has (decoded again from its cookie), plus a message saying why.
       const previous = app.decodeSecureSession(request.cookies[cookieName] ?? '', request.log) ?? app.createSecureSession()
-      previous.set('flash', withFlash(previous.get('flash'), { category: 'error', message: TOO_LARGE_MESSAGE }))
+      previous.set('flash', withFlash(previous.get('flash'), { category: 'error', message: tooLargeMessage }))
       const stillTooLarge = setCookieWithin(reply, app.encodeSecureSession(previous))
       request.log.warn({ cookieBytes: tooLarge, limit: MAX_COOKIE_BYTES, userTold: stillTooLarge === undefined }, 'session cookie too large; change not saved')
     }

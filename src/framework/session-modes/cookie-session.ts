@@ -10,19 +10,21 @@ import fastifySecureSession, { type Session as SecureSession } from '@fastify/se
 import { commonParts, type SessionBackend, type SessionModeOptions } from './backend.js'
 import { addCookieBudget } from './cookie-budget.js'
 import { DEFAULT_KEY_SALT, deriveCookieKeys } from './keys.js'
+import type { SessionMessages } from './messages.js'
 import { secureSessionOf } from './plugin-sessions.js'
 import type { SessionData, SessionKey, SessionStorage } from './types.js'
 
-export function cookieSessionBackend (options: SessionModeOptions, cookieName: string, cookie: CookieSerializeOptions): SessionBackend {
+export function cookieSessionBackend (options: SessionModeOptions, cookieName: string, cookie: CookieSerializeOptions, messages: SessionMessages): SessionBackend {
   // Derived once here, not per app context or request.
   const key = deriveCookieKeys(options.secrets, options.keySalt ?? DEFAULT_KEY_SALT)
   return {
     ...commonParts(options),
     description: 'encrypted cookie',
     cookieName,
+    messages,
     async register (app) {
       // Before the plugin's own onSend hook (hooks run in the order they are added).
-      addCookieBudget(app, cookieName, cookie)
+      addCookieBudget(app, cookieName, cookie, messages.cookieTooLarge)
       await app.register(fastifySecureSession, {
         cookieName,
         // Newest key first: it encrypts; older ones still decrypt, and such cookies are re-issued.

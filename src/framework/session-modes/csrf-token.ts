@@ -15,8 +15,8 @@ import { FormRefused } from './form-refused.js'
 import type { SessionStorage } from './types.js'
 
 export class CsrfTokenRefused extends FormRefused {
-  constructor () {
-    super('CSRF_TOKEN_INVALID', 'This form was out of date or did not come from this site, so nothing was changed. Reload the page and try again.')
+  constructor (message: string) {
+    super('CSRF_TOKEN_INVALID', message)
   }
 }
 
@@ -31,12 +31,12 @@ export function csrfTokenOf (session: SessionStorage): string {
  * Throws unless the form's `_csrf` field (or the `X-CSRF-Token` header) is the session's token. Run
  * it after the body is parsed (preValidation), before anything reads the form.
  */
-export function checkCsrfToken (request: FastifyRequest, session: SessionStorage): void {
+export function checkCsrfToken (request: FastifyRequest, session: SessionStorage, refusal: string): void {
   const expected = session.get('_csrf')
   // Only a string counts; a repeated `_csrf` field (an array) is simply not a token.
   const fromBody = (request.body as { _csrf?: unknown } | undefined)?._csrf
   const sent = typeof fromBody === 'string' ? fromBody : request.headers['x-csrf-token']
-  if (expected === undefined || typeof sent !== 'string' || !sameSecret(sent, expected)) throw new CsrfTokenRefused()
+  if (expected === undefined || typeof sent !== 'string' || !sameSecret(sent, expected)) throw new CsrfTokenRefused(refusal)
 }
 
 function sameSecret (sent: string, expected: string): boolean {

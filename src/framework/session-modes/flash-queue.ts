@@ -18,10 +18,14 @@ export function pendingFlashCount (queue: FlashQueue | undefined): number {
   return count
 }
 
-/** The queue as a list, in display order: errors first, then successes, then information; or one category's. */
+/**
+ * The queue as a list, in display order (errors first, then successes, then information, then any
+ * category an app added); or one category's.
+ */
 export function flashList (queue: FlashQueue | undefined, only?: FlashCategory): Flash[] {
   const list: Flash[] = []
-  for (const category of only === undefined ? FLASH_CATEGORIES : [only]) {
+  const others = Object.keys(queue ?? {}).filter((category) => !FLASH_CATEGORIES.includes(category as FlashCategory)) as FlashCategory[]
+  for (const category of only === undefined ? [...FLASH_CATEGORIES, ...others] : [only]) {
     for (const message of queue?.[category] ?? []) list.push({ category, message })
   }
   return list

@@ -3,6 +3,7 @@ import type { FastifyBaseLogger } from 'fastify'
 import type { CookieSerializeOptions } from '@fastify/cookie'
 import type { SessionBackend, SessionModeOptions } from './backend.js'
 import { DEFAULT_KEY_SALT } from './keys.js'
+import { DEFAULT_SESSION_MESSAGES } from './messages.js'
 import { cookieSessionBackend } from './cookie-session.js'
 import { BoundedMemoryStore } from './memory-store.js'
 import { storeSessionBackend } from './store-session.js'
@@ -23,23 +24,24 @@ export async function openSessionBackend (given: SessionModeOptions, log: Fastif
   const options = { ...given, keySalt: given.keySalt ?? DEFAULT_KEY_SALT }
   const { name: cookieName = DEFAULT_COOKIE_NAME, ...attributes } = options.cookie ?? {}
   const cookie: CookieSerializeOptions = { ...DEFAULT_COOKIE, ...attributes }
+  const messages = { ...DEFAULT_SESSION_MESSAGES, ...options.messages }
   const fresh = new FreshIds()
   switch (options.mode) {
     case 'cookie':
-      return cookieSessionBackend(options, cookieName, cookie)
+      return cookieSessionBackend(options, cookieName, cookie, messages)
     case 'memory':
       return storeSessionBackend(options, cookieName, cookie, fresh, {
         description: 'memory',
         store: new BoundedMemoryStore({ max: options.memory?.max ?? 10_000, ttlSeconds: options.idleTimeout, clock: options.clock, fresh }),
         health: async () => ({ ok: true }),
         close: async () => {}
-      })
+      }, messages)
     case 'redis': {
       const { redis } = options
       if (redis === undefined) throw new Error('redis mode needs options.redis (url, prefix, connectWait, commandTimeout)')
       // Loaded only in this mode: the Redis client costs a third of a second at every start.
       const { connectRedisStore } = await import('./redis-store.js')
-      return storeSessionBackend(options, cookieName, cookie, fresh, await connectRedisStore({ ...redis, ttlSeconds: options.idleTimeout }, fresh, log))
+      return storeSessionBackend(options, cookieName, cookie, fresh, await connectRedisStore({ ...redis, ttlSeconds: options.idleTimeout }, fresh, log), messages)
     }
   }
 }

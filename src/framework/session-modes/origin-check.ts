@@ -12,12 +12,12 @@ import type { FastifyRequest } from 'fastify'
 import { FormRefused } from './form-refused.js'
 
 export class CrossOriginRefused extends FormRefused {
-  constructor () {
-    super('CROSS_ORIGIN_FORM', 'This form was sent from another site, so nothing was changed. Use the form on this site\'s own page.')
+  constructor (message: string) {
+    super('CROSS_ORIGIN_FORM', message)
   }
 }
 
-export function refuseCrossOrigin (trustedOrigins: readonly string[]) {
+export function refuseCrossOrigin (trustedOrigins: readonly string[], message: string) {
   const trusted = new Set(trustedOrigins)
   return function crossOriginCheck (request: FastifyRequest): void {
     const origin = request.headers.origin
@@ -25,11 +25,11 @@ export function refuseCrossOrigin (trustedOrigins: readonly string[]) {
     if (origin !== undefined && trusted.has(origin)) return
     if (site !== undefined) {
       if (site === 'same-origin' || site === 'none') return
-      throw new CrossOriginRefused()
+      throw new CrossOriginRefused(message)
     }
     if (origin === undefined) return
     if (sameHost(origin, request.host)) return
-    throw new CrossOriginRefused()
+    throw new CrossOriginRefused(message)
   }
 }
 

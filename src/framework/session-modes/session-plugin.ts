@@ -106,10 +106,10 @@ async function sessionPlugin (app: FastifyInstance, { backend, trustedOrigins = 
     done()
   })
   // The cross-origin check first: it keeps no state, and it needs the body no more than the token does.
-  const crossOriginCheck = refuseCrossOrigin(trustedOrigins)
+  const crossOriginCheck = refuseCrossOrigin(trustedOrigins, backend.messages.crossOrigin)
   const formCheck: FormCheck = (request) => {
     crossOriginCheck(request)
-    checkCsrfToken(request, sessionOf(request))
+    checkCsrfToken(request, sessionOf(request), backend.messages.csrfRefused)
   }
   app.decorate(FORM_CHECK, formCheck)
 }

@@ -8,6 +8,7 @@ import { Signer, type CookieSerializeOptions } from '@fastify/cookie'
 import fastifySession from '@fastify/session'
 import { commonParts, type Health, type SessionBackend, type SessionModeOptions } from './backend.js'
 import { DEFAULT_KEY_SALT, deriveSigningKeys } from './keys.js'
+import { DEFAULT_SESSION_MESSAGES, type SessionMessages } from './messages.js'
 import { dropStoreSession, storeDataOf, storeSessionOf } from './plugin-sessions.js'
 import type { SessionData, SessionKey, SessionStorage } from './types.js'
 import type { FreshIds } from './fresh-ids.js'
@@ -16,10 +17,6 @@ import { heldLockOf, markLocked, presentedCookie, sessionTurns, type LockingStor
 
 /** A session's largest size in the store by default: the 4 KB a cookie session gets from browsers. */
 export const DEFAULT_MAX_SESSION_BYTES = 4096
-
-export function tooLargeForStoreMessage (limit: number): string {
-  return `That change was not saved: it would have made your session larger than this site keeps for one (${limit} bytes).`
-}
 
 /** The session as the store will write it (JSON), in UTF-8 bytes. */
 function storedSize (request: FastifyRequest): number {
@@ -54,7 +51,8 @@ export function storeSessionBackend (
   cookieName: string,
   cookie: CookieSerializeOptions,
   fresh: FreshIds,
-  { description, store, health, close }: StoreBackendParts
+  { description, store, health, close }: StoreBackendParts,
+  messages: SessionMessages = DEFAULT_SESSION_MESSAGES
 ): SessionBackend {
   // Newest key first: it signs; older ones still verify.
   const signer = new Signer(deriveSigningKeys(options.secrets, options.keySalt ?? DEFAULT_KEY_SALT))
@@ -64,6 +62,7 @@ export function storeSessionBackend (
     ...commonParts(options),
     description,
     cookieName,
+    messages,
     health,
     close,
     async register (app: FastifyInstance) {
@@ -91,7 +90,7 @@ export function storeSessionBackend (
         const bytes = storedSize(request)
         if (bytes <= maxBytes) return done(null, payload)
         restoreBeforeWrites(request)
-        const refusal = { category: 'error' as const, message: tooLargeForStoreMessage(maxBytes) }
+        const refusal = { category: 'error' as const, message: messages.storeTooLarge(maxBytes) }
         const kept = storeDataOf(request)
         kept.flash = withFlash(kept.flash, refusal)
         // The message itself may not fit beside the messages already waiting: then it waits alone;

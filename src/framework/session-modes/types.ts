@@ -4,8 +4,14 @@
  * merging (`declare module './framework/session-modes/index.js' { interface SessionData { … } }`),
  * and every key-aware type here, and the session plugins' own types, follow from that one list.
  */
-export const FLASH_CATEGORIES = ['error', 'success', 'info'] as const
-export type FlashCategory = typeof FLASH_CATEGORIES[number]
+/**
+ * The flash categories, as keys: an app adds its own by declaration merging, as it does its
+ * session keys (`interface FlashCategories { warning: true }`).
+ */
+export interface FlashCategories { error: true, success: true, info: true }
+export type FlashCategory = keyof FlashCategories & string
+/** Pages list these first, in this order; any other category follows, in the order it was first queued. */
+export const FLASH_CATEGORIES: readonly FlashCategory[] = ['error', 'success', 'info']
 
 /** Pending one-time messages by category, in @fastify/flash's format. */
 export type FlashQueue = { [category: string]: string[] }

@@ -7,8 +7,8 @@ import fastifyAccepts from '@fastify/accepts'
 import fastifyFormbody from '@fastify/formbody'
 import fastifyView from '@fastify/view'
 import handlebars from 'handlebars'
-import { classViews, formView, RouteTable, type FormOutcome } from '../../../src/framework/class-views/index.js'
-import { openSessionBackend, sessionOf, sessionPlugin } from '../../../src/framework/session-modes/index.js'
+import { classViews, formView, RouteTable, type FormOutcome, type ViewMessages } from '../../../src/framework/class-views/index.js'
+import { openSessionBackend, sessionOf, sessionPlugin, type SessionMessages } from '../../../src/framework/session-modes/index.js'
 
 const received: unknown[] = []
 
@@ -20,15 +20,16 @@ class ToyForms {
   }
 }
 
-async function toyApp (t: Test): Promise<FastifyInstance> {
+async function toyApp (t: Test, words: { session?: Partial<SessionMessages>, views?: Partial<ViewMessages> } = {}): Promise<FastifyInstance> {
   const app = Fastify()
   await app.register(fastifyAccepts)
   await app.register(fastifyView, { engine: { handlebars }, root: '.' })
-  const backend = await openSessionBackend({ mode: 'cookie', secrets: ['a toy secret, long enough to derive keys: 0123456789'], idleTimeout: 60 }, app.log)
+  const backend = await openSessionBackend({ mode: 'cookie', secrets: ['a toy secret, long enough to derive keys: 0123456789'], idleTimeout: 60, messages: words.session }, app.log)
   await app.register(async (pages) => {
     await pages.register(fastifyFormbody)
     await pages.register(sessionPlugin, { backend })
-    await pages.register(classViews, { routes: new RouteTable().addRoute('home', '/').addRoute('add', '/add'), views: [ToyForms] })
+    await pages.register(classViews, { routes: new RouteTable().addRoute('home', '/').addRoute('add', '/add'), views: [ToyForms], messages: words.views })
+    pages.get('/flashes', async (request) => sessionOf(request).popFlash())
     pages.get('/token', async (request) => ({ token: sessionOf(request).csrfToken() }))
   })
   t.teardown(() => app.close())
@@ -55,4 +56,24 @@ t.test('a declared field goes through; an undeclared one is refused with 400, th
   t.equal(extra.statusCode, 400, 'an undeclared field: 400')
   t.match(extra.json().message, /must NOT have additional properties/)
   t.equal(received.length, 1, 'the view was not called for it')
+})
+
+t.test('refusals and a stale form say what the app gives them to say', async (t) => {
+  const app = await toyApp(t, { session: { crossOrigin: 'Not from here.', csrfRefused: 'Bad token.' }, views: { staleForm: 'Stale: again, please.' } })
+  const first = await app.inject('/token')
+  const cookie = String(first.headers['set-cookie']).split(';')[0]!
+  const post = (headers: Record<string, string>, token: string) => app.inject({
+    method: 'POST',
+    url: '/add',
+    headers: { cookie, 'content-type': 'application/x-www-form-urlencoded', ...headers },
+    payload: new URLSearchParams({ _csrf: token, item: 'x' }).toString()
+  })
+  const crossSite = await post({ 'sec-fetch-site': 'cross-site' }, first.json().token)
+  t.same([crossSite.statusCode, crossSite.json().message], [403, 'Not from here.'])
+  const noBrowser = await post({}, 'not the token')
+  t.same([noBrowser.statusCode, noBrowser.json().message], [403, 'Bad token.'], 'a wrong token from no browser page: refused')
+  const stale = await post({ 'sec-fetch-site': 'same-origin' }, 'not the token')
+  t.equal(stale.statusCode, 303, 'a wrong token from this site\'s own page: sent back to it')
+  t.same((await app.inject({ url: '/flashes', headers: { cookie: String(stale.headers['set-cookie'] ?? cookie).split(';')[0]! } })).json(),
+    [{ category: 'error', message: 'Stale: again, please.' }])
 })

@@ -5,6 +5,7 @@ import { checkCsrfToken, csrfTokenOf, CsrfTokenRefused } from '../../../src/fram
 import { FreshIds } from '../../../src/framework/session-modes/fresh-ids.js'
 import { fakeSession } from '../fake-session.js'
 
+const REFUSAL = 'Refused: reload the page.'
 const formPost = (body: unknown, headers: Record<string, string> = {}) => ({ body, headers }) as unknown as FastifyRequest
 
 t.test('a session gets one token, made on first use and then only read', async (t) => {
@@ -19,8 +20,8 @@ t.test('a session gets one token, made on first use and then only read', async (
 t.test('the token is accepted from the form field or the X-CSRF-Token header, and nothing else', async (t) => {
   const session = fakeSession()
   const token = csrfTokenOf(session)
-  t.doesNotThrow(() => checkCsrfToken(formPost({ _csrf: token }), session))
-  t.doesNotThrow(() => checkCsrfToken(formPost({}, { 'x-csrf-token': token }), session))
+  t.doesNotThrow(() => checkCsrfToken(formPost({ _csrf: token }), session, REFUSAL))
+  t.doesNotThrow(() => checkCsrfToken(formPost({}, { 'x-csrf-token': token }), session, REFUSAL))
 
   const sameLength = token.slice(0, -1) + (token.endsWith('A') ? 'B' : 'A')
   const refused: Array<[string, FastifyRequest]> = [
@@ -32,14 +33,14 @@ t.test('the token is accepted from the form field or the X-CSRF-Token header, an
     ['an empty token', formPost({ _csrf: '' })]
   ]
   for (const [label, request] of refused) {
-    t.throws(() => checkCsrfToken(request, session), CsrfTokenRefused, label)
+    t.throws(() => checkCsrfToken(request, session, REFUSAL), CsrfTokenRefused, label)
   }
 })
 
 t.test('a session without a token refuses every form, even one carrying some token', async (t) => {
   const session = fakeSession()
   const other = csrfTokenOf(fakeSession())
-  t.throws(() => checkCsrfToken(formPost({ _csrf: other }), session), { statusCode: 403, code: 'CSRF_TOKEN_INVALID' })
+  t.throws(() => checkCsrfToken(formPost({ _csrf: other }), session, REFUSAL), { statusCode: 403, code: 'CSRF_TOKEN_INVALID', message: REFUSAL }, 'with the message it was given')
 })
 
 t.test('FreshIds: an id is new once, until stored; unknown ids never are', async (t) => {

@@ -61,3 +61,14 @@ t.test('a dry run (HEAD) shows and takes the messages for this request only', as
   t.same(session.peekFlash(), [{ category: 'success', message: 'done' }], 'still waiting in the real session')
   t.equal(session.writes, 0)
 })
+
+declare module '../../../src/framework/session-modes/index.js' {
+  interface FlashCategories { warning: true }
+}
+
+t.test('an app\'s own category (declared by merging) is queued and listed after the framework\'s', async (t) => {
+  const session = new FakeSession()
+  session.flash('careful', 'warning')
+  session.flash('saved', 'success')
+  t.same(session.popFlash(), [{ category: 'success', message: 'saved' }, { category: 'warning', message: 'careful' }])
+})

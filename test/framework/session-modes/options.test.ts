@@ -15,6 +15,9 @@ async function toyApp (t: Test, options: Partial<SessionModeOptions> = {}): Prom
   await app.register(async (pages) => {
     await pages.register(sessionPlugin, { backend })
     pages.get('/toy', async (request) => ({ token: sessionOf(request).csrfToken(), cameWithCookie: hasSessionCookie(request) }))
+    // A field far larger than any session may keep, then what the next request finds waiting.
+    pages.get('/toy/huge', async (request) => { sessionOf(request).set('formField', { name: 'x', value: 'x'.repeat(6000) }); return 'tried' })
+    pages.get('/toy/flashes', async (request) => sessionOf(request).popFlash())
   })
   t.teardown(() => app.close())
   return app
@@ -63,3 +66,17 @@ t.test('redis: an unreachable Redis is reported with the options\' names, or the
   await t.rejects(open(), { name: 'SessionStoreUnreachable', message: /Start Redis or correct redis\.url; to wait for it instead, set redis\.connectWait to a number of seconds\.$/ })
   await t.rejects(open({ url: 'TOY_REDIS', connectWait: 'TOY_WAIT' }), { message: /Start Redis or correct TOY_REDIS; to wait for it instead, set TOY_WAIT to a number of seconds\.$/ })
 })
+
+for (const mode of ['cookie', 'memory'] as const) {
+  t.test(`${mode}: a change too large to keep is refused with the app's own words`, async (t) => {
+    const words = { cookieTooLarge: 'Too big for a cookie.', storeTooLarge: (limit: number) => `Too big: the limit is ${limit}.` }
+    const app = await toyApp(t, { mode, maxSessionBytes: 1000, messages: words })
+    const first = await app.inject('/toy')
+    const cookie = String(first.headers['set-cookie']).split(';')[0]!
+    const huge = await app.inject({ url: '/toy/huge', headers: { cookie } })
+    // Cookie mode answers with the browser's old session plus the message; a store keeps it server-side.
+    const next = huge.headers['set-cookie'] === undefined ? cookie : String(huge.headers['set-cookie']).split(';')[0]!
+    const after = await app.inject({ url: '/toy/flashes', headers: { cookie: next } })
+    t.same(after.json(), [{ category: 'error', message: mode === 'cookie' ? 'Too big for a cookie.' : 'Too big: the limit is 1000.' }])
+  })
+}
