@@ -9,5 +9,5 @@ export {
   viewDefaults, viewConfig, formView, viewProperty, viewsOf,
   type ViewRequest, type ViewData, type FormOutcome, type ViewConfig, type FormConfig
 } from './decorators.js'
-export { classViews, mountViews, DEFAULT_VIEW_MESSAGES, type ClassViewsOptions, type ViewClass, type NavLink, type MountOptions, type ViewMessages } from './mount.js'
+export { classViews, mountViews, DEFAULT_VIEW_MESSAGES, FRAMEWORK_PAGE_KEYS, type ClassViewsOptions, type ViewClass, type NavLink, type MountOptions, type ViewMessages } from './mount.js'
 export { wantsJson } from './negotiate.js'

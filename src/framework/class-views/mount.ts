@@ -79,11 +79,35 @@ export const classViews = fp(async function classViews (app: FastifyInstance, { 
   decorators: { request: ['accepts'], reply: ['view'] }
 })
 
-/** Mounts one view class on `app` (a context with a session): the scan step, for one class. */
+/**
+ * The names every HTML page gets from the framework, beside the view's own data: the named routes'
+ * paths, the navigation, the flashes taken for this page, the field a form gave back, the CSRF token.
+ */
+export const FRAMEWORK_PAGE_KEYS = ['urls', 'nav', 'flashes', 'fields', 'csrfToken'] as const
+
+function collisionError (where: string, key: string): Error {
+  return new Error(`${where}: "${key}" is a name the framework gives every page (${FRAMEWORK_PAGE_KEYS.join(', ')}); call it something else`)
+}
+
+/**
+ * Mounts one view class on `app` (a context with a session): the scan step, for one class.
+ *
+ * A page's template data is the view method's return value, with the class's `@viewProperty`
+ * getters added (the one way a view adds data), then the app's `pageContext`, then the names the
+ * framework adds (FRAMEWORK_PAGE_KEYS). A view key that would be overwritten by one of those is an
+ * error: at boot for a view property or a key the view's JSON schema declares, else on the request.
+ */
 export function mountViews (app: FastifyInstance, routes: RouteTable, ViewClass: ViewClass, options: MountOptions = {}): void {
   const { methods, properties, forms } = viewsOf(ViewClass)
   // Wrong wiring fails here, at boot, naming what is missing: not at the first request.
   requireSessionPlugin(app, `mountViews(${ViewClass.name})`)
+  const reserved = new Set<string>(FRAMEWORK_PAGE_KEYS)
+  for (const { name } of properties) if (reserved.has(name)) throw collisionError(`${ViewClass.name}'s @viewProperty ${name}`, name)
+  for (const view of methods) {
+    for (const key of Object.keys((view.jsonSchema?.properties ?? {}) as object)) {
+      if (reserved.has(key)) throw collisionError(`${ViewClass.name}'s view for "${view.routeName}" (its JSON schema)`, key)
+    }
+  }
   const formCheck = forms.length > 0 ? formCheckOf(app, `${ViewClass.name}'s forms`) : undefined
   const urls = routes.urls()
   const pageContext = options.pageContext ?? (() => ({}))
@@ -112,6 +136,7 @@ export function mountViews (app: FastifyInstance, routes: RouteTable, ViewClass:
         // The view's data is this request's own object: the page's parts are added to it rather
         // than copied with it into a new one, which cost about a fifth of the page's server CPU in
         // A/B rounds (BENCHMARKS.md, "What earlier runs found that still holds").
+        for (const key of FRAMEWORK_PAGE_KEYS) if (Object.hasOwn(data, key)) throw collisionError(`${ViewClass.name}'s view for "${view.routeName}"`, key)
         const page = Object.assign(data, pageContext(request))
         page.urls = urls
         page.nav = nav
