@@ -25,9 +25,8 @@ export default [
   },
   {
     // The framework's own tests use toy apps: nothing of the tutorial (its code, or the test
-    // helpers built on it). Two files still test the stores through the tutorial's pages.
+    // helpers built on it).
     files: ['test/framework/**'],
-    ignores: ['test/framework/session-modes/stores.test.ts', 'test/framework/session-modes/redis-faults.test.ts'],
     rules: {
       'no-restricted-imports': ['error', {
         patterns: [

@@ -1,19 +1,18 @@
 // Redis that half-works (issue 21): it answers PING and reads but refuses every write (an ACL user
-// without scripts, a read-only replica, full), or the app's wall clock steps. Real redis-servers.
+// without scripts, a read-only replica, full), or the app's wall clock steps. Real redis-servers,
+// and a toy app (test/framework/toy-app.ts): nothing of the tutorial is imported.
 import t, { type Test } from 'tap'
 import { spawn, spawnSync } from 'node:child_process'
 import { once } from 'node:events'
-import Fastify from 'fastify'
-import { buildApp } from '../../../src/app.js'
-import { sessionOf, sessionPlugin, SessionStoreUnreachable } from '../../../src/framework/session-modes/index.js'
+import { SessionStoreUnreachable } from '../../../src/framework/session-modes/index.js'
 import { FreshIds } from '../../../src/framework/session-modes/fresh-ids.js'
 import { connectRedisStore } from '../../../src/framework/session-modes/redis-store.js'
 import { RedisClock } from '../../../src/framework/session-modes/redis-session-store.js'
 import { storeSessionBackend } from '../../../src/framework/session-modes/store-session.js'
-import '../../../src/session-data.js'
-import { freePort, waitFor } from '../../../scripts/lib.js'
-import { Browser, build, countOf, logCapture, SECRET, testSettings } from '../../helper.js'
+import { freePort } from '../../../scripts/lib.js'
+import { buildToyApp, logCapture, REDIS_NAMES, SECRET, toyApp, ToyBrowser, visitsOf } from '../toy-app.js'
 import { hasRedisServer, REDIS_MISSING, startRedis, type RedisServer } from '../../redis-server.js'
+import { eventually } from '../../limits.js'
 
 const noRedis = hasRedisServer() ? false : REDIS_MISSING
 /** Generous: two cores shared with other test files and their redis-servers. */
@@ -41,12 +40,13 @@ async function startReplica (t: Test, primary: RedisServer): Promise<{ port: num
     child.kill('SIGTERM')
     await exited
   })
-  await waitFor(async () => cli({ port }, 'ping') === 'PONG', PATIENCE_MS, `the replica on port ${port} to answer PING`)
+  await eventually(PATIENCE_MS, `the replica on port ${port} to answer PING`, () => cli({ port }, 'ping') === 'PONG')
   return { port, url: `redis://127.0.0.1:${port}` }
 }
 
 async function refusedAtStartup (url: string): Promise<Error> {
-  const err = await buildApp(testSettings({ SESSION_STORE: 'redis', REDIS_URL: url })).then(async (app) => {
+  // The names the tutorial gives the options, so the messages' advice is checked as an app words it.
+  const err = await buildToyApp({ mode: 'redis', redis: { url, names: REDIS_NAMES } }).then(async (app) => {
     await app.close()
     return new Error('the app started')
   }, (e: unknown) => e as Error)
@@ -71,24 +71,24 @@ t.test('redis: REDIS_URL pointing at a read-only replica is refused at startup, 
 
 t.test('redis: permission taken away at run time: pages and /healthz say so, and both recover when it is given back', { skip: noRedis }, async (t) => {
   const redis = await startRedis(t)
-  const browser = new Browser(await build(t, { SESSION_STORE: 'redis', REDIS_URL: appUser(redis) }))
-  t.equal(countOf(await browser.get('/')), 1)
+  const browser = new ToyBrowser(await toyApp(t, { mode: 'redis', redis: { url: appUser(redis) } }))
+  t.equal(visitsOf(await browser.get('/')), 1)
   t.same((await browser.get('/healthz')).json(), { status: 'ok' })
 
   appUser(redis, ...NO_SCRIPTS)
   const page = await browser.get('/')
   t.equal(page.statusCode, 503)
-  t.match(page.body, 'Sessions are unavailable for a moment (the app may not write to the session store: permission denied).')
+  t.match(page.json().message, 'Sessions are unavailable for a moment (the app may not write to the session store: permission denied).')
   const health = await browser.get('/healthz')
   t.equal(health.statusCode, 503, 'PING still answers, and /healthz says unavailable all the same')
   t.match(health.json(), { status: 'unavailable', reason: /^permission: the app may not write to the session store \(Redis at .*NOPERM/ })
   t.equal((await browser.get('/healthz')).statusCode, 503, 'and goes on saying it while writes are refused')
 
   appUser(redis)
-  await waitFor(async () => (await browser.get('/healthz')).statusCode === 200, PATIENCE_MS, '/healthz to answer 200 once the permission is back')
+  await eventually(PATIENCE_MS, '/healthz to answer 200 once the permission is back', async () => (await browser.get('/healthz')).statusCode === 200)
   const back = await browser.get('/')
   t.equal(back.statusCode, 200)
-  t.equal(countOf(back), 2, 'the session goes on: the refused write left it as it was')
+  t.equal(visitsOf(back), 2, 'the session goes on: the refused write left it as it was')
 })
 
 const refusals: Array<{ name: string, refuse: (redis: RedisServer) => void, restore: (redis: RedisServer) => void, url: (redis: RedisServer) => string }> = [
@@ -115,11 +115,9 @@ for (const { name, url, refuse, restore } of refusals) {
   t.test(`redis: reads work, writes refused (${name}): one log line when writes stop, one when they work again, over 100 requests`, { skip: noRedis }, async (t) => {
     const redis = await startRedis(t)
     const logs = logCapture()
-    const app = await buildApp(testSettings({ SESSION_STORE: 'redis', REDIS_URL: url(redis), LOG_LEVEL: 'info' }),
-      { fastify: { logger: { level: 'info', stream: logs.stream } } })
-    t.teardown(() => app.close())
-    const browser = new Browser(app)
-    t.equal(countOf(await browser.get('/')), 1)
+    const app = await toyApp(t, { mode: 'redis', redis: { url: url(redis) }, logger: { level: 'info', stream: logs.stream } })
+    const browser = new ToyBrowser(app)
+    t.equal(visitsOf(await browser.get('/')), 1)
 
     refuse(redis)
     const statuses = new Map<number, number>()
@@ -133,8 +131,8 @@ for (const { name, url, refuse, restore } of refusals) {
     t.match(outageLines()[0], /^redis: unavailable \((NOPERM|OOM) [^)]*\); session requests answer 503 until it is back$/)
 
     restore(redis)
-    t.equal(countOf(await browser.get('/')), 2, 'the next page after the repair is saved, and the count goes on')
-    t.equal(countOf(await browser.get('/')), 3)
+    t.equal(visitsOf(await browser.get('/')), 2, 'the next page after the repair is saved, and the count goes on')
+    t.equal(visitsOf(await browser.get('/')), 3)
     t.equal(outageLines().length, 2, `and one line when writes work again: ${JSON.stringify(outageLines())}`)
     t.match(outageLines()[1], /^redis: available again after \d+(\.\d)? s; 100 request\(s\) were answered 503$/)
   })
@@ -145,38 +143,32 @@ t.test('redis: a wall-clock step back of 2 s costs at most the writes until the 
   let step = 0
   const wallClock = () => Date.now() + step
   const logs = logCapture()
-  // The framework's parts, as the app puts them together, with a wall clock this test can step.
-  const app = Fastify({ logger: { level: 'debug', stream: logs.stream } })
-  t.teardown(() => app.close())
-  const fresh = new FreshIds()
-  const parts = await connectRedisStore({ url: redis.url, prefix: 'clock-step:', connectWait: 0, ttlSeconds: 300, commandTimeout: 1000, wallClock }, fresh, app.log)
-  const backend = storeSessionBackend({ mode: 'redis', secrets: [SECRET], idleTimeout: 300 }, 'session', { path: '/', httpOnly: true, secure: 'auto' }, fresh, parts)
-  app.addHook('onClose', () => backend.close())
-  await app.register(async (pages) => {
-    await pages.register(sessionPlugin, { backend })
-    pages.get('/', async (request, reply) => {
-      const session = sessionOf(request)
-      const counter = (session.get('counter') ?? 0) + 1
-      session.set('counter', counter)
-      return reply.type('text/html').send(`<p>Count: <strong>${counter}</strong></p>`)
-    })
+  // The framework's parts, as openSessionBackend puts them together, with a wall clock this test
+  // can step; the toy app's page that only counts.
+  const app = await toyApp(t, {
+    logger: { level: 'debug', stream: logs.stream },
+    backend: async (log) => {
+      const fresh = new FreshIds()
+      const parts = await connectRedisStore({ url: redis.url, prefix: 'clock-step:', connectWait: 0, ttlSeconds: 300, commandTimeout: 1000, wallClock }, fresh, log)
+      return storeSessionBackend({ mode: 'redis', secrets: [SECRET], idleTimeout: 300 }, 'session', { path: '/', httpOnly: true, secure: 'auto' }, fresh, parts)
+    }
   })
-  const browser = new Browser(app)
-  t.equal(countOf(await browser.get('/')), 1)
-  t.equal(countOf(await browser.get('/')), 2)
+  const browser = new ToyBrowser(app)
+  t.equal(visitsOf(await browser.get('/hello')), 1)
+  t.equal(visitsOf(await browser.get('/hello')), 2)
 
   const remeasured = () => logs.lines().filter((line) => line.msg === 'redis: clock offset measured' && Math.abs(Number(line.changedMs) - 2000) < 500)
   t.equal(remeasured().length, 0)
   step = -2000
-  const late = await browser.get('/')
+  const late = await browser.get('/hello')
   t.equal(late.statusCode, 503, 'the first write after the step reaches Redis after its (stepped) deadline and is refused')
   t.match(late.json(), { message: /Sessions are unavailable for a moment/ })
-  await waitFor(async () => remeasured().length > 0, PATIENCE_MS, 'the clock offset to be measured again after a write refused as late')
+  await eventually(PATIENCE_MS, 'the clock offset to be measured again after a write refused as late', () => remeasured().length > 0)
   t.equal(remeasured().length, 1, 'measured once')
   for (const expected of [3, 4, 5]) {
-    const page = await browser.get('/')
+    const page = await browser.get('/hello')
     t.equal(page.statusCode, 200)
-    t.equal(countOf(page), expected, 'the count goes on from before the step: the refused write did not land')
+    t.equal(visitsOf(page), expected, 'the count goes on from before the step: the refused write did not land')
   }
 })
 
