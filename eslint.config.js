@@ -19,7 +19,7 @@ export default [
     ignores: ['src/framework/**', 'test/framework/**'],
     rules: {
       'no-restricted-imports': ['error', {
-        patterns: [{ regex: 'framework/(class-views|session-modes)/(?!index\\.js$)', message: DOORS }]
+        patterns: [{ regex: 'framework/(class-views|session-stores)/(?!index\\.js$)', message: DOORS }]
       }]
     }
   },
@@ -42,7 +42,7 @@ export default [
     rules: {
       'no-restricted-imports': ['error', {
         patterns: [
-          { regex: '^\\.\\./(class-views|session-modes)/(?!index\\.js$)', message: DOORS },
+          { regex: '^\\.\\./(class-views|session-stores)/(?!index\\.js$)', message: DOORS },
           { regex: '^\\.\\./\\.\\./', message: 'the framework knows nothing of the tutorial built on it' }
         ]
       }]

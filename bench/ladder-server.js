@@ -3,7 +3,7 @@
 //   LADDER=bare            the page, no session (the ceiling)
 //   LADDER=session         + @fastify/secure-session: decrypt, count, encrypt, Set-Cookie
 //   LADDER=headers         + the app's security headers, Cache-Control and Vary
-//   LADDER=csrf            + the session's CSRF token for the page's forms (the app's csrfTokenOf)
+//   LADDER=csrf            + the session's CSRF token for the page's forms (as the session's csrfToken() makes it)
 // and, beside the ladder, the store modes' plugin on its own:
 //   LADDER=store-session   the page + @fastify/session with its own in-memory store: unsign the id,
 //                          load, count, hash, save, sign, Set-Cookie
@@ -24,9 +24,15 @@ import { createClient } from 'redis'
 import { securityHeaders } from '../dist/src/security-headers.js'
 import { viewOptions } from '../dist/src/templates.js'
 import { MAX_CART_ITEMS, MAX_ITEM_LENGTH } from '../dist/src/cart.js'
-import { csrfTokenOf } from '../dist/src/framework/session-modes/index.js'
 
 const STEPS = ['bare', 'session', 'headers', 'csrf']
+
+/** The session's CSRF token, made on first use: what the session door's csrfToken() does, on the plugin's own session. */
+function csrfTokenOf (session) {
+  let token = session.get('_csrf')
+  if (token === undefined) session.set('_csrf', token = randomBytes(32).toString('base64url'))
+  return token
+}
 const [base, plus] = (process.env.LADDER ?? 'bare').split('+')
 const storeSession = base === 'store-session' || base === 'store-session-redis'
 if (plus !== undefined && (plus !== 'page' || !storeSession)) throw new Error('only store-session and store-session-redis take +page')

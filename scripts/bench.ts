@@ -12,7 +12,7 @@
  *   BENCH_SECONDS=2 npm run bench                    # shorter runs, noisier figures
  *   BENCH_NODE=/path/to/node npm run bench           # the servers under another Node binary
  *   BENCH_FLOOD_SLICES=20 npm run bench              # a longer memory-mode flood (3 s slices)
- *   npm run bench -- --against HEAD~1 [--rounds 6] [--mode memory]   # A/B: scripts/bench-ab.ts
+ *   npm run bench -- --against HEAD~1 [--rounds 6] [--store memory]   # A/B: scripts/bench-ab.ts
  */
 import { randomBytes } from 'node:crypto'
 import { spawnSync } from 'node:child_process'
@@ -55,12 +55,12 @@ const nodeVersion = spawnSync(NODE, ['--version'], { encoding: 'utf8' }).stdout.
 const log = (line: string) => { process.stdout.write(`${line}\n`) }
 
 const { values: options } = parseArgs({
-  options: { against: { type: 'string' }, rounds: { type: 'string', default: '6' }, mode: { type: 'string', default: 'cookie' } }
+  options: { against: { type: 'string' }, rounds: { type: 'string', default: '6' }, store: { type: 'string', default: 'cookie' } }
 })
 if (options.against !== undefined) {
-  const mode = options.mode
-  if (mode !== 'cookie' && mode !== 'memory' && mode !== 'redis') throw new Error(`--mode is cookie, memory or redis, not ${mode}`)
-  await compareWithRevision({ rev: options.against, mode, rounds: Number(options.rounds), secret: SECRET, script: OWN_SESSION, node: NODE, log })
+  const store = options.store
+  if (store !== 'cookie' && store !== 'memory' && store !== 'redis') throw new Error(`--store is cookie, memory or redis, not ${store}`)
+  await compareWithRevision({ rev: options.against, store, rounds: Number(options.rounds), secret: SECRET, script: OWN_SESSION, node: NODE, log })
   process.exit(0)
 }
 interface Row { name: string, measure: Measure, ratio: number, note?: string }

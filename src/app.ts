@@ -11,7 +11,7 @@ import fastifyStatic from '@fastify/static'
 import fastifyView from '@fastify/view'
 import { parseSecrets, parseTrustedOrigins, type Settings } from './config.js'
 import { classViews, RouteTable } from './framework/class-views/index.js'
-import { openSessionBackend, sessionPlugin, type SessionModeOptions } from './framework/session-modes/index.js'
+import { openSessionStore, sessionPlugin, type SessionStoreOptions } from './framework/session-stores/index.js'
 import { registerErrorPages } from './error-pages.js'
 import { TutorialViews } from './views/tutorial-views.js'
 import { CartViews } from './views/cart-views.js'
@@ -36,9 +36,9 @@ export interface BuildOptions {
 }
 
 /** The session framework's options, from the app's settings (the one place they are mapped). */
-export function sessionModeOptions (settings: Settings, clock?: () => number): SessionModeOptions {
+export function sessionStoreOptions (settings: Settings, clock?: () => number): SessionStoreOptions {
   return {
-    mode: settings.SESSION_STORE,
+    store: settings.SESSION_STORE,
     secrets: parseSecrets(settings.SESSION_SECRET),
     keySalt: KEY_SALT,
     cookie: { name: SESSION_COOKIE },
@@ -94,7 +94,7 @@ export async function configure (app: FastifyInstance, settings: Settings, optio
     maxAge: settings.NODE_ENV === 'development' ? 0 : '1d'
   })
 
-  const sessions = await openSessionBackend(sessionModeOptions(settings, options.clock), app.log)
+  const sessions = await openSessionStore(sessionStoreOptions(settings, options.clock), app.log)
   app.addHook('onClose', () => sessions.close())
   app.log.info({ store: sessions.description }, 'sessions ready')
   addHealthRoute(app, sessions)
@@ -104,7 +104,7 @@ export async function configure (app: FastifyInstance, settings: Settings, optio
     // Forms are url-encoded; any other body (JSON included) is refused with 415.
     pages.removeAllContentTypeParsers()
     await pages.register(fastifyFormbody)
-    await pages.register(sessionPlugin, { backend: sessions, trustedOrigins: parseTrustedOrigins(settings.TRUSTED_ORIGINS) })
+    await pages.register(sessionPlugin, { store: sessions, trustedOrigins: parseTrustedOrigins(settings.TRUSTED_ORIGINS) })
     const aboutPanel = aboutPanelFor(settings.SESSION_STORE, settings.SESSION_TIMEOUT)
     await pages.register(classViews, { routes, views: [TutorialViews, CartViews], nav, pageContext: (request) => ({ about: aboutPanel(request) }) })
     addSessionInfoRoute(pages, routes, settings.SESSION_STORE, settings.SESSION_TIMEOUT)

@@ -6,7 +6,7 @@
  */
 import envSchema from 'env-schema'
 import type { FromSchema } from 'json-schema-to-ts'
-import { SESSION_MODES } from './framework/session-modes/index.js'
+import { SESSION_STORES } from './framework/session-stores/index.js'
 import { readOrCreateDevSecret, DEV_SECRET_FILE } from './dev-secret.js'
 import { checkRedisUrl, ConfigError, MAX_TRUST_PROXY_HOPS, MIN_SECRET_LENGTH, parseSecrets, parseTrustedOrigins, parseTrustProxy } from './setting-parsers.js'
 
@@ -49,11 +49,11 @@ export const settingsSchema = {
     /** Comma list of other origins (scheme://host:port) whose pages may post the forms. */
     TRUSTED_ORIGINS: { type: 'string', default: '' },
     /** Where session data lives: in the encrypted cookie, in this process's memory, or in Redis. */
-    SESSION_STORE: { type: 'string', enum: SESSION_MODES, default: 'cookie' },
-    /** Memory mode: at most this many sessions; the least recently used go first. Slots are allocated at start (about 33 MB per million). */
+    SESSION_STORE: { type: 'string', enum: SESSION_STORES, default: 'cookie' },
+    /** Memory store: at most this many sessions; the least recently used go first. Slots are allocated at start (about 33 MB per million). */
     SESSION_STORE_MAX: { type: 'integer', minimum: 1, maximum: 1_000_000, default: 10000, description: 'sessions' },
     /**
-     * Memory and Redis modes: the most one session may take in the store (its JSON, in UTF-8
+     * Memory and Redis stores: the most one session may take in the store (its JSON, in UTF-8
      * bytes); a change that would make it larger is not saved. 4096, as browsers give a cookie.
      */
     SESSION_MAX_BYTES: { type: 'integer', minimum: 1024, maximum: 1_048_576, default: 4096, description: 'bytes' },

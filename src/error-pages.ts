@@ -5,7 +5,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { STATUS_CODES } from 'node:http'
 import { wantsJson, type NavLink, type RouteTable } from './framework/class-views/index.js'
-import { SessionStoreUnavailable } from './framework/session-modes/index.js'
+import { SessionStoreUnavailable } from './framework/session-stores/index.js'
 
 export function registerErrorPages (app: FastifyInstance, routes: RouteTable, navLinks: NavLink[]): void {
   const urls = routes.urls()

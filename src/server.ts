@@ -6,7 +6,7 @@
 import closeWithGrace from 'close-with-grace'
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
 import { ConfigError, loadSettings, parseSecrets, type SecretSource, type Settings } from './config.js'
-import { SessionStoreUnreachable } from './framework/session-modes/index.js'
+import { SessionStoreUnreachable } from './framework/session-stores/index.js'
 
 let settings: Settings
 let secretSource: SecretSource

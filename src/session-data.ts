@@ -7,7 +7,7 @@ export const SESSION_COOKIE = 'session'
 /** Changing it would make every existing session unreadable (cookies and signed ids alike). */
 export const KEY_SALT = 'fastify-sessions-tutorial'
 
-declare module './framework/session-modes/index.js' {
+declare module './framework/session-stores/index.js' {
   interface SessionData {
     /** Page requests this browser has made; see TutorialViews.counter. */
     counter: number

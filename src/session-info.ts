@@ -4,11 +4,11 @@
  */
 import type { FastifyRequest } from 'fastify'
 import { cartFrom } from './cart.js'
-import { sessionOf, type SessionMode } from './framework/session-modes/index.js'
+import { sessionOf, type SessionStoreName } from './framework/session-stores/index.js'
 import { SESSION_COOKIE } from './session-data.js'
 
 export interface SessionInfo {
-  store: SessionMode
+  store: SessionStoreName
   counter: number
   cart: string[]
   pendingFlashes: number
@@ -38,7 +38,7 @@ function expiresAtOf (request: FastifyRequest): string | null {
   return at === undefined ? null : new Date(at * 1000).toISOString()
 }
 
-export function sessionInfo (request: FastifyRequest, store: SessionMode, idleTimeout: number): SessionInfo {
+export function sessionInfo (request: FastifyRequest, store: SessionStoreName, idleTimeout: number): SessionInfo {
   const session = sessionOf(request)
   return {
     store,
@@ -68,17 +68,17 @@ export function sessionCookieBytes (header: string | undefined): number {
   return (end === -1 ? header.length : end) - start
 }
 
-const STORE_TEXT: Record<SessionMode, string> = {
+const STORE_TEXT: Record<SessionStoreName, string> = {
   cookie: 'an encrypted cookie in your browser (the server keeps nothing)',
   memory: 'this server process\'s memory (gone when it restarts)',
   redis: 'Redis, shared by every server process'
 }
 
 /**
- * What "Start a new session" does to the old one, truly in each mode: a store deletes it; a cookie
+ * What "Start a new session" does to the old one, truly in each store: a store deletes it; a cookie
  * session cannot be revoked, so a copy of the old cookie still works until it expires.
  */
-const RESET_TEXT: Record<SessionMode, string> = {
+const RESET_TEXT: Record<SessionStoreName, string> = {
   cookie: 'Your browser gets a new, empty session cookie. The server keeps nothing to delete, so a copy of the old cookie, if one was saved somewhere, would still work until it expires.',
   memory: 'The old session is deleted on the server: its cookie leads nowhere after this, and it cannot be brought back.',
   redis: 'The old session is deleted on the server: its cookie leads nowhere after this, and it cannot be brought back.'
@@ -94,7 +94,7 @@ export interface AboutPanel {
 }
 
 /** The "About this session" panel's facts, worded for people; what never changes is worded once. */
-export function aboutPanelFor (store: SessionMode, idleTimeout: number): (request: FastifyRequest) => AboutPanel {
+export function aboutPanelFor (store: SessionStoreName, idleTimeout: number): (request: FastifyRequest) => AboutPanel {
   const minutes = idleTimeout / 60
   const storeText = STORE_TEXT[store]
   const resetText = RESET_TEXT[store]

@@ -1,9 +1,9 @@
 // Functional tier: the whole app through inject(), a cookie jar playing the browser.
 import t from 'tap'
 import { Browser, build as buildCookieApp, countOf, OTHER_SECRET, SECRET, TestClock } from './helper.js'
-import { eachSessionMode } from './modes.js'
+import { eachSessionStore } from './each-store.js'
 
-eachSessionMode(async (t, { mode, build, app: shared }) => {
+eachSessionStore(async (t, { store, build, app: shared }) => {
   t.test('the counter goes 1, 2, 3 across /, /howdy, / in one browser', async (t) => {
     const browser = new Browser(await shared())
 
@@ -91,14 +91,14 @@ eachSessionMode(async (t, { mode, build, app: shared }) => {
     t.match(res.headers.vary, /Cookie/)
   })
 
-  t.test(mode === 'memory' ? 'restart: memory sessions are gone' : 'restart: a new app with the same secret continues the count', async (t) => {
+  t.test(store === 'memory' ? 'restart: memory sessions are gone' : 'restart: a new app with the same secret continues the count', async (t) => {
     const browser = new Browser(await build(t))
     await browser.get('/')
     await browser.get('/')
     await browser.app.close()
 
     browser.app = await build(t)
-    if (mode === 'memory') t.equal(countOf(await browser.get('/howdy')), 1, 'memory sessions die with the process')
+    if (store === 'memory') t.equal(countOf(await browser.get('/howdy')), 1, 'memory sessions die with the process')
     else t.equal(countOf(await browser.get('/howdy')), 3)
   })
 
@@ -111,7 +111,7 @@ eachSessionMode(async (t, { mode, build, app: shared }) => {
   })
 
   // Rotating a secret means restarting the app, and a restart empties the memory store anyway.
-  t.test('key rotation: a cookie made with the old secret is read and re-issued under the new one', { skip: mode === 'memory' && 'memory sessions do not outlive the restart a rotation needs' }, async (t) => {
+  t.test('key rotation: a cookie made with the old secret is read and re-issued under the new one', { skip: store === 'memory' && 'memory sessions do not outlive the restart a rotation needs' }, async (t) => {
     const browser = new Browser(await build(t, { SESSION_SECRET: OTHER_SECRET }))
     await browser.get('/')
     await browser.get('/')

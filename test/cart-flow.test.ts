@@ -1,16 +1,16 @@
 // Flash messages and the cart through the whole app: POST, 303, GET, with CSRF and a cookie jar.
 import t from 'tap'
 import { Browser, build as buildCookieApp, cartOf, countOf, flashesOf, flashRolesOf, itemFieldOf, sessionReader } from './helper.js'
-import { eachSessionMode, type ModeContext } from './modes.js'
+import { eachSessionStore, type StoreContext } from './each-store.js'
 import { createClient } from 'redis'
 
-async function browserOnHome (app: ModeContext['app']) {
+async function browserOnHome (app: StoreContext['app']) {
   const browser = new Browser(await app())
   await browser.get('/')
   return browser
 }
 
-eachSessionMode(async (t, { build, settings, app: shared }) => {
+eachSessionStore(async (t, { build, settings, app: shared }) => {
   t.test('add an item: 303 to /, the message shows once, the item stays', async (t) => {
     const browser = await browserOnHome(shared)
 

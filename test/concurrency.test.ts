@@ -5,7 +5,7 @@ import t, { type Test } from 'tap'
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
 import { createClient } from 'redis'
 import { Browser, cartOf, countOf, testSettings } from './helper.js'
-import { eachSessionMode } from './modes.js'
+import { eachSessionStore } from './each-store.js'
 import { startBuiltServer } from './built-server.js'
 import { hasRedisServer, REDIS_MISSING, startRedis } from './redis-server.js'
 import { CookieJar, countIn, csrfTokenIn } from '../scripts/client.js'
@@ -41,7 +41,7 @@ async function visitor (app: FastifyInstance) {
   return { browser, cookie: browser.jar.header()!, token: browser.csrfToken!, count: countOf(first) }
 }
 
-eachSessionMode(async (t, { app: shared, mode, settings }) => {
+eachSessionStore(async (t, { app: shared, store, settings }) => {
   t.test(`${AT_ONCE} concurrent form posts on one session: every item kept, none refused, every answer naming one session`, async (t) => {
     const app = await shared()
     const { browser, cookie, token } = await visitor(app)
@@ -103,7 +103,7 @@ eachSessionMode(async (t, { app: shared, mode, settings }) => {
     t.equal(failed, 0, 'every page was answered 200, every post and reset 303 (sent back as stale, or done)')
     t.equal(resurrected, 0, `a session holding the old cart was reachable ${resurrected} time(s) in ${RESET_ROUNDS} rounds`)
     t.equal(oldCountKept, 0, `the old cookie read back its count in ${oldCountKept} of ${RESET_ROUNDS} rounds`)
-    if (mode === 'redis') {
+    if (store === 'redis') {
       const client = createClient({ url: settings.REDIS_URL })
       await client.connect()
       t.teardown(() => client.destroy())
@@ -150,7 +150,7 @@ t.test('redis: two app processes on one Redis lose nothing to concurrent request
   t.equal(final.counter, AT_ONCE + 1, 'the counter is exact')
 })
 
-eachSessionMode(async (t, { app: shared }) => {
+eachSessionStore(async (t, { app: shared }) => {
   t.test(`cookie mode: ${AT_ONCE} concurrent posts, and what the browser keeps (documented in docs/security.md)`, async (t: Test) => {
     const app = await shared()
     const { browser, cookie, token } = await visitor(app)

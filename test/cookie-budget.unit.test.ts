@@ -1,7 +1,7 @@
 // The 4096-byte cookie limit: an update that would not fit is not sent, the old session stays, the user is told.
 import t from 'tap'
 import { buildApp } from '../src/app.js'
-import { MAX_COOKIE_BYTES } from '../src/framework/session-modes/index.js'
+import { MAX_COOKIE_BYTES } from '../src/framework/session-stores/index.js'
 import { Browser, cartOf, countOf, flashesOf, logCapture, testSettings } from './helper.js'
 
 t.test('a cart of long non-ASCII items hits the cookie limit: nothing oversized is sent, nothing lost', async (t) => {

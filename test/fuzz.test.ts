@@ -3,18 +3,19 @@
 import fc from 'fast-check'
 import Handlebars from 'handlebars'
 import { Browser, cartOf, countOf, flashesOf, itemFieldOf } from './helper.js'
-import { eachSessionMode, type Mode } from './modes.js'
+import { eachSessionStore } from './each-store.js'
+import type { SessionStoreName } from '../src/framework/session-stores/index.js'
 
 // Random cases per property: enough to matter in a plain `npm test`, more where a case costs less.
 // TEST_FUZZ_SCALE multiplies them; CI's first run uses 2, the depth this suite used to have.
 const SCALE = Math.max(1, Number(process.env.TEST_FUZZ_SCALE ?? '1') || 1)
-const BASE: Record<Mode, { cookies: number, forms: number, edges: number }> = {
+const BASE: Record<SessionStoreName, { cookies: number, forms: number, edges: number }> = {
   cookie: { cookies: 1000, forms: 500, edges: 100 },
   memory: { cookies: 500, forms: 250, edges: 50 },
   redis: { cookies: 250, forms: 150, edges: 40 }
 }
-const RUNS = Object.fromEntries(Object.entries(BASE).map(([mode, runs]) =>
-  [mode, { cookies: runs.cookies * SCALE, forms: runs.forms * SCALE, edges: runs.edges * SCALE }])) as typeof BASE
+const RUNS = Object.fromEntries(Object.entries(BASE).map(([store, runs]) =>
+  [store, { cookies: runs.cookies * SCALE, forms: runs.forms * SCALE, edges: runs.edges * SCALE }])) as typeof BASE
 
 /** Characters a cookie header can carry (Node rejects control characters before the app sees them). */
 const headerChar = fc.oneof(
@@ -44,8 +45,8 @@ async function keepRoomInCart (browser: Browser, shown: string[]): Promise<strin
   return cartOf(await browser.get('/'))
 }
 
-eachSessionMode(async (t, { mode, build, app: shared }) => {
-  t.test(`random cookie headers (${RUNS[mode].cookies} cases): a valid page, the session intact or fresh`, async (t) => {
+eachSessionStore(async (t, { store, build, app: shared }) => {
+  t.test(`random cookie headers (${RUNS[store].cookies} cases): a valid page, the session intact or fresh`, async (t) => {
     const app = await shared()
     const browser = new Browser(app)
     await browser.get('/')
@@ -71,15 +72,15 @@ eachSessionMode(async (t, { mode, build, app: shared }) => {
       if (res.statusCode !== 200 || !res.body.includes('<h1>Hi Home View</h1>')) return false
       const shown = countOf(res)
       if (shown === 1) return true
-      if (mode === 'cookie') return shown === 3
+      if (store === 'cookie') return shown === 3
       count++
       return shown === count
-    }), { numRuns: RUNS[mode].cookies })
+    }), { numRuns: RUNS[store].cookies })
 
-    t.equal(countOf(await browser.get('/')), mode === 'cookie' ? 3 : count + 1, 'the real session is intact')
+    t.equal(countOf(await browser.get('/')), store === 'cookie' ? 3 : count + 1, 'the real session is intact')
   })
 
-  t.test(`random form bodies (${RUNS[mode].forms} cases): never a 5xx, the cart changes only by a valid add`, async (t) => {
+  t.test(`random form bodies (${RUNS[store].forms} cases): never a 5xx, the cart changes only by a valid add`, async (t) => {
     const browser = new Browser(await shared())
     await browser.get('/')
     const token = browser.csrfToken!
@@ -125,11 +126,11 @@ eachSessionMode(async (t, { mode, build, app: shared }) => {
     }).beforeEach(async () => {
       shown = await keepRoomInCart(browser, shown)
       countBefore = (await sessionOfBrowser(browser)).counter
-    }), { numRuns: RUNS[mode].forms })
+    }), { numRuns: RUNS[store].forms })
     t.pass('every case held')
   })
 
-  t.test(`random methods, paths, Origin and Sec-Fetch-Site (${RUNS[mode].edges} cases): never a 5xx, the cart changes only by a same-origin add`, async (t) => {
+  t.test(`random methods, paths, Origin and Sec-Fetch-Site (${RUNS[store].edges} cases): never a 5xx, the cart changes only by a same-origin add`, async (t) => {
     const browser = new Browser(await shared())
     await browser.get('/')
     const token = browser.csrfToken!
@@ -156,7 +157,7 @@ eachSessionMode(async (t, { mode, build, app: shared }) => {
       const added = method === 'POST' && url === '/cart' && sameOrigin
       if (added !== (res.statusCode === 303 && url === '/cart')) return false
       return after.length === (added ? before.length + 1 : url === '/cart/clear' && res.statusCode === 303 ? 0 : before.length)
-    }).beforeEach(async () => { shown = await keepRoomInCart(browser, shown) }), { numRuns: RUNS[mode].edges })
+    }).beforeEach(async () => { shown = await keepRoomInCart(browser, shown) }), { numRuns: RUNS[store].edges })
     t.pass('every case held')
   })
 })

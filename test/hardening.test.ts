@@ -2,10 +2,10 @@
 import t from 'tap'
 import { buildApp, BODY_LIMIT } from '../src/app.js'
 import { Browser, build as buildCookieApp, cartOf, countOf, deferred, flashesOf, logCapture, OTHER_SECRET, TestClock, testSettings } from './helper.js'
-import { eachSessionMode } from './modes.js'
-import { sessionOf } from '../src/framework/session-modes/index.js'
+import { eachSessionStore } from './each-store.js'
+import { sessionOf } from '../src/framework/session-stores/index.js'
 
-eachSessionMode(async (t, { mode, build, settings, app: shared }) => {
+eachSessionStore(async (t, { store, build, settings, app: shared }) => {
   t.test('bad cookies give a fresh session (or the intact one), never an error, and are logged without their value', async (t) => {
     const logs = logCapture()
     const app = await buildApp(testSettings({ ...settings, LOG_LEVEL: 'debug' }), { fastify: { logger: { level: 'debug', stream: logs.stream } } })
@@ -39,7 +39,7 @@ eachSessionMode(async (t, { mode, build, settings, app: shared }) => {
     t.equal(countOf(duplicatedGoodFirst), 3, 'duplicated, good first: the first cookie counts, the session is intact')
 
     const output = logs.text()
-    t.match(output, mode === 'cookie' ? /unable to decrypt|malformed|not long enough|nonce/ : /session cookie rejected.*|"reason":"bad signature"/, 'the reason is logged at debug')
+    t.match(output, store === 'cookie' ? /unable to decrypt|malformed|not long enough|nonce/ : /session cookie rejected.*|"reason":"bad signature"/, 'the reason is logged at debug')
     t.notMatch(output, good.slice(5, 40), 'the cookie value is never logged')
   })
 
@@ -56,7 +56,7 @@ eachSessionMode(async (t, { mode, build, settings, app: shared }) => {
     t.equal(countOf(await browser.get('/')), 1, 'the absolute lifetime reached: a new session')
   })
 
-  t.test(mode === 'cookie'
+  t.test(store === 'cookie'
     ? 'reset in cookie mode: the old cookie still works until it expires (a stateless cookie cannot be revoked)'
     : 'reset in store mode: replaying the old cookie does not bring the old session back', async (t) => {
     const browser = new Browser(await shared())
@@ -69,7 +69,7 @@ eachSessionMode(async (t, { mode, build, settings, app: shared }) => {
 
     const replay = await browser.app.inject({ url: '/', headers: { cookie: oldCookie } })
     t.equal(replay.statusCode, 200)
-    if (mode === 'cookie') {
+    if (store === 'cookie') {
       t.same(cartOf(replay), ['secret plans'], 'documented in the README: the replay window lasts until SESSION_TIMEOUT')
     } else {
       t.same(cartOf(replay), [], 'the old session was destroyed in the store')
@@ -141,7 +141,7 @@ eachSessionMode(async (t, { mode, build, settings, app: shared }) => {
 
   // Cookie mode: each answer carries its own copy, and the browser keeps the last. The store modes
   // take one request at a time per session (concurrency.test.ts tests that in depth).
-  const lastWriteWins = mode === 'cookie'
+  const lastWriteWins = store === 'cookie'
   t.test(`parallel requests from one browser: all answered, the session stays valid (${lastWriteWins ? 'last write wins' : 'nothing lost'})`, async (t) => {
     const browser = new Browser(await shared())
     await browser.get('/')

@@ -11,9 +11,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Writable } from 'node:stream'
 import { ROOT } from '../scripts/lib.js'
-import { buildApp, sessionModeOptions, type BuildOptions } from '../src/app.js'
+import { buildApp, sessionStoreOptions, type BuildOptions } from '../src/app.js'
 import { loadSettings, type Settings } from '../src/config.js'
-import { openSessionBackend, sessionPlugin } from '../src/framework/session-modes/index.js'
+import { openSessionStore, sessionPlugin } from '../src/framework/session-stores/index.js'
 import { CookieJar, countIn, csrfTokenIn } from '../scripts/client.js'
 
 export const SECRET = 'test-secret-0123456789-abcdefghijklmnopqrstuvwxyz'
@@ -56,8 +56,8 @@ export function logCapture () {
 /** Reads what is inside a browser's encrypted session cookie, as the app with these settings would. */
 export async function sessionReader (t: Test, overrides: Partial<Settings> = {}) {
   const reader = Fastify()
-  const backend = await openSessionBackend({ ...sessionModeOptions(testSettings(overrides)), mode: 'cookie' }, reader.log)
-  await reader.register(sessionPlugin, { backend })
+  const backend = await openSessionStore({ ...sessionStoreOptions(testSettings(overrides)), store: 'cookie' }, reader.log)
+  await reader.register(sessionPlugin, { store: backend })
   await reader.ready()
   t.teardown(() => reader.close())
   return (jar: CookieJar) => {

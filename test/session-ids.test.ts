@@ -1,12 +1,12 @@
 // Session ids that cannot be reused against their owner: a reset (or rotation) is final even for
 // requests already in flight, and every form that goes through changes the id.
 import { Browser, cartOf, countOf } from './helper.js'
-import { eachSessionMode } from './modes.js'
+import { eachSessionStore } from './each-store.js'
 
 /** Another client's address (the victim's, as inject's default, is 127.0.0.1). */
 const ATTACKER = '203.0.113.7'
 
-eachSessionMode(async (t, { app: shared }) => {
+eachSessionStore(async (t, { app: shared }) => {
   // A reset racing requests on the old cookie: concurrency.test.ts (forms and page loads in one race).
 
   t.test('every successful form changes the session id; the old id leads nowhere (but for the grace, see concurrency.test.ts)', async (t) => {
@@ -30,7 +30,7 @@ eachSessionMode(async (t, { app: shared }) => {
   })
 }, ['memory', 'redis']) // a cookie session has no id to delete: its replay window is in the README
 
-eachSessionMode(async (t, { app: shared }) => {
+eachSessionStore(async (t, { app: shared }) => {
   t.test('a planted session id stops tracking its victim at the victim\'s first form', async (t) => {
     const app = await shared()
     const attacker = new Browser(app)

@@ -1,7 +1,7 @@
 // GET /session (for curl) and the "About this session" panel, in every mode.
 import t from 'tap'
 import { Browser, build as buildCookieApp, countOf, flashesOf, TestClock } from './helper.js'
-import { eachSessionMode } from './modes.js'
+import { eachSessionStore } from './each-store.js'
 
 const STORE_TEXT = {
   cookie: 'an encrypted cookie in your browser',
@@ -9,7 +9,7 @@ const STORE_TEXT = {
   redis: 'Redis, shared by every server process'
 }
 
-eachSessionMode(async (t, { mode, build, app: shared }) => {
+eachSessionStore(async (t, { store, build, app: shared }) => {
   t.test('GET /session tells the session\'s public data without counting, consuming or writing', async (t) => {
     const browser = new Browser(await build(t, { SESSION_TIMEOUT: 600 }))
     await browser.get('/')
@@ -22,7 +22,7 @@ eachSessionMode(async (t, { mode, build, app: shared }) => {
     t.equal(res.headers['cache-control'], 'no-store')
     t.notOk(res.headers['set-cookie'], 'no cookie written')
     const info = res.json()
-    t.match(info, { store: mode, counter: 1, cart: ['apple'], pendingFlashes: 1, idleTimeoutSeconds: 600 })
+    t.match(info, { store, counter: 1, cart: ['apple'], pendingFlashes: 1, idleTimeoutSeconds: 600 })
     t.equal(info.cookieBytes, Buffer.byteLength(cookieBefore!), 'the size of the cookie the browser holds')
     const expires = Date.parse(info.expiresAt)
     t.ok(expires > before + 590_000 && expires <= Date.now() + 600_000, `expires in ~10 minutes (${info.expiresAt})`)
@@ -34,7 +34,7 @@ eachSessionMode(async (t, { mode, build, app: shared }) => {
 
   t.test('GET /session for a new browser: nothing yet', async (t) => {
     const res = await (await shared()).inject('/session')
-    t.same(res.json(), { store: mode, counter: 0, cart: [], pendingFlashes: 0, idleTimeoutSeconds: 1200, expiresAt: null, cookieBytes: 0 })
+    t.same(res.json(), { store, counter: 0, cart: [], pendingFlashes: 0, idleTimeoutSeconds: 1200, expiresAt: null, cookieBytes: 0 })
     t.notOk(res.headers['set-cookie'])
   })
 
@@ -57,7 +57,7 @@ eachSessionMode(async (t, { mode, build, app: shared }) => {
   t.test('the About panel says where the session lives and when it expires', async (t) => {
     const browser = new Browser(await shared())
     const first = await browser.get('/')
-    t.match(first.body, STORE_TEXT[mode])
+    t.match(first.body, STORE_TEXT[store])
     t.match(first.body, 'none yet: this page sets the first one')
     t.match(first.body, /after 20 minutes without a visit, at <time datetime="[^"]+" data-local-time>\d\d:\d\d UTC<\/time>/)
     const second = await browser.get('/howdy')

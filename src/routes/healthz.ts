@@ -1,8 +1,8 @@
 /** GET /healthz: is the session store reachable? Outside the pages' context: it never reads or writes a session. */
 import type { FastifyInstance } from 'fastify'
-import type { SessionBackend } from '../framework/session-modes/index.js'
+import type { SessionStore } from '../framework/session-stores/index.js'
 
-export function addHealthRoute (app: FastifyInstance, sessions: SessionBackend): void {
+export function addHealthRoute (app: FastifyInstance, sessions: SessionStore): void {
   app.get('/healthz', async (_request, reply) => {
     // Always the answer of now: a cache between a checker and the app must not repeat an old one.
     reply.header('cache-control', 'no-store')

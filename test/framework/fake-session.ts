@@ -4,7 +4,7 @@
  * `data` is what was stored (without the timestamps every write adds); `writes` counts the door's
  * writes and resets. Imports only the framework.
  */
-import { RequestSession, type SessionData, type SessionKey, type SessionStorage } from '../../src/framework/session-modes/index.js'
+import { RequestSession, type SessionData, type SessionKey, type SessionStorage } from '../../src/framework/session-stores/index.js'
 
 class PlainStorage implements SessionStorage {
   data: Partial<SessionData>

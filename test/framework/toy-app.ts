@@ -14,12 +14,12 @@ import type { Test } from 'tap'
 import { STATUS_CODES } from 'node:http'
 import { Writable } from 'node:stream'
 import {
-  cameFromThisOrigin, CsrfTokenRefused, formCheckOf, hasSessionCookie, openSessionBackend, sessionOf, sessionPlugin,
-  SessionStoreUnavailable, type RequestSession, type SessionBackend, type SessionModeOptions
-} from '../../src/framework/session-modes/index.js'
+  cameFromThisOrigin, CsrfTokenRefused, formCheckOf, hasSessionCookie, openSessionStore, sessionOf, sessionPlugin,
+  SessionStoreUnavailable, type RequestSession, type SessionStore, type SessionStoreOptions
+} from '../../src/framework/session-stores/index.js'
 import { CookieJar } from '../../scripts/client.js'
 
-declare module '../../src/framework/session-modes/index.js' {
+declare module '../../src/framework/session-stores/index.js' {
   interface SessionData {
     /** Page views of this session, this one included. */
     visits: number
@@ -37,14 +37,14 @@ export const REDIS_NAMES = { url: 'REDIS_URL', connectWait: 'REDIS_CONNECT_WAIT'
 /** The one-time message a stale form (its token no longer the session's) leaves for the page. */
 export const STALE_FORM = 'That form was out of date, so nothing was changed.'
 
-type RedisOptions = NonNullable<SessionModeOptions['redis']>
+type RedisOptions = NonNullable<SessionStoreOptions['redis']>
 
-export type ToyOptions = Omit<Partial<SessionModeOptions>, 'redis'> & {
+export type ToyOptions = Omit<Partial<SessionStoreOptions>, 'redis'> & {
   redis?: Partial<RedisOptions>
   /** Fastify's logger: tests that read the log pass a level and a stream (logCapture). */
   logger?: FastifyServerOptions['logger']
   /** A backend the test puts together from the framework's parts, instead of one opened from the options. */
-  backend?: (log: FastifyBaseLogger) => Promise<SessionBackend>
+  backend?: (log: FastifyBaseLogger) => Promise<SessionStore>
 }
 
 /**
@@ -52,9 +52,9 @@ export type ToyOptions = Omit<Partial<SessionModeOptions>, 'redis'> & {
  * files share two cores with their redis-servers: a moment without CPU must not turn into a 503 in
  * a test about something else; the fault tests set a short one).
  */
-export function toyOptions ({ redis, logger: _logger, backend: _backend, ...options }: ToyOptions = {}): SessionModeOptions {
+export function toyOptions ({ redis, logger: _logger, backend: _backend, ...options }: ToyOptions = {}): SessionStoreOptions {
   return {
-    mode: 'cookie',
+    store: 'cookie',
     secrets: [SECRET],
     idleTimeout: 1200,
     ...options,
@@ -78,7 +78,7 @@ function itemsIn (session: RequestSession): string[] {
 export async function buildToyApp (options: ToyOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({ logger: options.logger ?? false })
   try {
-    const backend = options.backend ? await options.backend(app.log) : await openSessionBackend(toyOptions(options), app.log)
+    const backend = options.backend ? await options.backend(app.log) : await openSessionStore(toyOptions(options), app.log)
     app.addHook('onClose', () => backend.close())
     await routes(app, backend)
     await app.ready()
@@ -96,7 +96,7 @@ export async function toyApp (t: Test, options: ToyOptions = {}): Promise<Fastif
   return app
 }
 
-async function routes (app: FastifyInstance, backend: SessionBackend): Promise<void> {
+async function routes (app: FastifyInstance, backend: SessionStore): Promise<void> {
   // The store's outage: 503 with the framework's message (at debug: the store logs the outage once).
   app.setErrorHandler((err: FastifyError, request, reply) => {
     let statusCode = err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500
@@ -121,7 +121,7 @@ async function routes (app: FastifyInstance, backend: SessionBackend): Promise<v
 
   await app.register(async (pages) => {
     await pages.register(fastifyFormbody)
-    await pages.register(sessionPlugin, { backend })
+    await pages.register(sessionPlugin, { store: backend })
     const formCheck = formCheckOf(pages, 'the toy forms')
 
     // The page: counts the visit, lists the items, shows the waiting messages once, carries the token.

@@ -3,7 +3,7 @@
  * how it renders, in the spirit of Pyramid's `@view_defaults` / `@view_config`. They only record
  * metadata; `mountViews` reads it once at boot, so no request ever looks it up.
  */
-import type { FieldState, FlashCategory, SessionAccess } from '../session-modes/index.js'
+import type { FieldState, FlashCategory, SessionAccess } from '../session-stores/index.js'
 
 // No Node line yet has Symbol.metadata (20, 22, 24 and 26 all lack it), and without it tsc's output
 // passes `context.metadata === undefined` (tsx polyfills it, so the bug only shows in the built

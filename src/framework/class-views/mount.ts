@@ -9,7 +9,7 @@ import { Ajv } from 'ajv'
 import {
   cameFromThisOrigin, CsrfTokenRefused, formCheckOf, hasSessionCookie, requireSessionPlugin, sessionOf,
   type FieldState, type SessionAccess
-} from '../session-modes/index.js'
+} from '../session-stores/index.js'
 import { wantsJson } from './negotiate.js'
 import type { RouteTable } from './route-table.js'
 import { viewsOf, type FormMethod, type FormOutcome, type ViewData, type ViewRequest } from './decorators.js'
@@ -68,14 +68,14 @@ export interface ClassViewsOptions extends MountOptions {
  * What the views need is declared, so a missing plugin is a boot error naming it (from Fastify:
  * "The decorator 'accepts' required by 'class-views' is not present in Request"), not a failure at
  * the first request that needs it: @fastify/view renders, @fastify/accepts tells HTML from JSON,
- * @fastify/formbody parses the forms, and session-modes gives every view its session.
+ * @fastify/formbody parses the forms, and session-stores gives every view its session.
  */
 export const classViews = fp(async function classViews (app: FastifyInstance, { routes, views, ...options }: ClassViewsOptions) {
   for (const ViewClass of views) mountViews(app, routes, ViewClass, options)
 }, {
   name: 'class-views',
   fastify: '5.x',
-  dependencies: ['@fastify/view', '@fastify/accepts', '@fastify/formbody', 'session-modes'],
+  dependencies: ['@fastify/view', '@fastify/accepts', '@fastify/formbody', 'session-stores'],
   decorators: { request: ['accepts'], reply: ['view'] }
 })
 
@@ -190,7 +190,7 @@ export function mountViews (app: FastifyInstance, routes: RouteTable, ViewClass:
         // Every write of this request first (the message and the field too), so the rotation below
         // stores the session as it will be, and the store's size budget judges it whole.
         keepForNextPage(request, outcome)
-        // A form that went through changes the session id (store modes), so an id planted in a
+        // A form that went through changes the session id (server-side stores), so an id planted in a
         // victim's browser stops tracking it at the victim's first action.
         await session.rotateId()
         return redirect(reply, outcome)

@@ -8,7 +8,7 @@ import fastifyFormbody from '@fastify/formbody'
 import fastifyView from '@fastify/view'
 import handlebars from 'handlebars'
 import { classViews, formView, RouteTable, type FormOutcome, type ViewMessages } from '../../../src/framework/class-views/index.js'
-import { openSessionBackend, sessionOf, sessionPlugin, type SessionMessages } from '../../../src/framework/session-modes/index.js'
+import { openSessionStore, sessionOf, sessionPlugin, type SessionMessages } from '../../../src/framework/session-stores/index.js'
 
 const received: unknown[] = []
 
@@ -24,10 +24,10 @@ async function toyApp (t: Test, words: { session?: Partial<SessionMessages>, vie
   const app = Fastify()
   await app.register(fastifyAccepts)
   await app.register(fastifyView, { engine: { handlebars }, root: '.' })
-  const backend = await openSessionBackend({ mode: 'cookie', secrets: ['a toy secret, long enough to derive keys: 0123456789'], idleTimeout: 60, messages: words.session }, app.log)
+  const backend = await openSessionStore({ store: 'cookie', secrets: ['a toy secret, long enough to derive keys: 0123456789'], idleTimeout: 60, messages: words.session }, app.log)
   await app.register(async (pages) => {
     await pages.register(fastifyFormbody)
-    await pages.register(sessionPlugin, { backend })
+    await pages.register(sessionPlugin, { store: backend })
     await pages.register(classViews, { routes: new RouteTable().addRoute('home', '/').addRoute('add', '/add'), views: [ToyForms], messages: words.views })
     pages.get('/flashes', async (request) => sessionOf(request).popFlash())
     pages.get('/token', async (request) => ({ token: sessionOf(request).csrfToken() }))

@@ -7,7 +7,7 @@ import fastifyFormbody from '@fastify/formbody'
 import fastifyView from '@fastify/view'
 import handlebars from 'handlebars'
 import { classViews, RouteTable, viewConfig } from '../../../src/framework/class-views/index.js'
-import { openSessionBackend, sessionPlugin } from '../../../src/framework/session-modes/index.js'
+import { openSessionStore, sessionPlugin } from '../../../src/framework/session-stores/index.js'
 
 class ToyViews {
   @viewConfig({ routeName: 'toy', template: 'toy.hbs' })
@@ -18,9 +18,9 @@ const PLUGINS = {
   '@fastify/view': async (app: ReturnType<typeof Fastify>) => app.register(fastifyView, { engine: { handlebars }, root: import.meta.dirname ?? '.' }),
   '@fastify/accepts': async (app: ReturnType<typeof Fastify>) => app.register(fastifyAccepts),
   '@fastify/formbody': async (app: ReturnType<typeof Fastify>) => app.register(fastifyFormbody),
-  'session-modes': async (app: ReturnType<typeof Fastify>) => {
-    const backend = await openSessionBackend({ mode: 'cookie', secrets: ['a toy secret, long enough: 0123456789abcdef'], idleTimeout: 60 }, app.log)
-    return app.register(sessionPlugin, { backend })
+  'session-stores': async (app: ReturnType<typeof Fastify>) => {
+    const backend = await openSessionStore({ store: 'cookie', secrets: ['a toy secret, long enough: 0123456789abcdef'], idleTimeout: 60 }, app.log)
+    return app.register(sessionPlugin, { store: backend })
   }
 } as const
 
@@ -45,7 +45,7 @@ const EXPECTED: Record<keyof typeof PLUGINS, RegExp> = {
   '@fastify/view': /The decorator 'view' required by 'class-views' is not present in Reply/,
   '@fastify/accepts': /The decorator 'accepts' required by 'class-views' is not present in Request/,
   '@fastify/formbody': /The dependency '@fastify\/formbody' of plugin 'class-views' is not registered/,
-  'session-modes': /The dependency 'session-modes' of plugin 'class-views' is not registered/
+  'session-stores': /The dependency 'session-stores' of plugin 'class-views' is not registered/
 }
 for (const [name, message] of Object.entries(EXPECTED) as Array<[keyof typeof PLUGINS, RegExp]>) {
   t.test(`without ${name}: a boot error naming it`, async (t) => {

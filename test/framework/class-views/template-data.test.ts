@@ -10,7 +10,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { classViews, FRAMEWORK_PAGE_KEYS, RouteTable, viewConfig, viewDefaults, viewProperty, type ViewClass } from '../../../src/framework/class-views/index.js'
-import { openSessionBackend, sessionPlugin } from '../../../src/framework/session-modes/index.js'
+import { openSessionStore, sessionPlugin } from '../../../src/framework/session-stores/index.js'
 
 const templates = mkdtempSync(join(tmpdir(), 'toy-templates-'))
 writeFileSync(join(templates, 'toy.hbs'), '<p>{{greeting}} {{visits}} {{#each nav}}[{{label}}]{{/each}}</p>')
@@ -20,10 +20,10 @@ async function boot (t: Test, views: ViewClass[]): Promise<FastifyInstance> {
   t.teardown(() => app.close())
   await app.register(fastifyAccepts)
   await app.register(fastifyView, { engine: { handlebars }, root: templates })
-  const backend = await openSessionBackend({ mode: 'cookie', secrets: ['a toy secret, long enough to derive keys: 0123456789'], idleTimeout: 60 }, app.log)
+  const backend = await openSessionStore({ store: 'cookie', secrets: ['a toy secret, long enough to derive keys: 0123456789'], idleTimeout: 60 }, app.log)
   await app.register(async (pages) => {
     await pages.register(fastifyFormbody)
-    await pages.register(sessionPlugin, { backend })
+    await pages.register(sessionPlugin, { store: backend })
     await pages.register(classViews, { routes: new RouteTable().addRoute('toy', '/'), views, nav: [{ routeName: 'toy', label: 'Toy' }] })
   })
   await app.ready()

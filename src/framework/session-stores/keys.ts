@@ -7,7 +7,7 @@
 import { hkdfSync } from 'node:crypto'
 
 /** The HKDF salt when the options give none (`keySalt`): one app's keys differ from another's with the same secret. */
-export const DEFAULT_KEY_SALT = 'session-modes'
+export const DEFAULT_KEY_SALT = 'session-stores'
 
 function derive (secret: string, salt: string, purpose: string): Buffer {
   return Buffer.from(hkdfSync('sha256', secret, salt, purpose, 32))
@@ -18,7 +18,7 @@ export function deriveCookieKeys (secrets: readonly string[], salt: string): Buf
   return secrets.map((secret) => derive(secret, salt, 'session cookie encryption key v1'))
 }
 
-/** HMAC keys that sign the session id cookie in the store modes, newest first. */
+/** HMAC keys that sign the session id cookie in the server-side stores, newest first. */
 export function deriveSigningKeys (secrets: readonly string[], salt: string): string[] {
   return secrets.map((secret) => derive(secret, salt, 'session id signing key v1').toString('base64url'))
 }

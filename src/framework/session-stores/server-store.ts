@@ -1,12 +1,12 @@
 /**
- * Store modes (memory, Redis): the cookie holds only a signed session id and the data lives on
+ * The server-side stores (memory, Redis): the cookie holds only a signed session id and the data lives on
  * the server, so sessions can be large, revoked, or shared by several processes.
  * @see https://github.com/fastify/session
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { Signer, type CookieSerializeOptions } from '@fastify/cookie'
 import fastifySession from '@fastify/session'
-import { commonParts, type Health, type SessionBackend, type SessionModeOptions } from './backend.js'
+import { commonParts, type Health, type SessionStore, type SessionStoreOptions } from './session-store.js'
 import { DEFAULT_KEY_SALT, deriveSigningKeys } from './keys.js'
 import { DEFAULT_SESSION_MESSAGES, type SessionMessages } from './messages.js'
 import { dropStoreSession, storeDataOf, storeSessionOf } from './plugin-sessions.js'
@@ -39,21 +39,21 @@ function restoreBeforeWrites (request: FastifyRequest): void {
   if (before !== null) Object.assign(data, JSON.parse(before))
 }
 
-export interface StoreBackendParts {
+export interface ServerStoreParts {
   description: string
   store: LockingStore
   health: () => Promise<Health>
   close: () => Promise<void>
 }
 
-export function storeSessionBackend (
-  options: SessionModeOptions,
+export function serverSessionStore (
+  options: SessionStoreOptions,
   cookieName: string,
   cookie: CookieSerializeOptions,
   fresh: FreshIds,
-  { description, store, health, close }: StoreBackendParts,
+  { description, store, health, close }: ServerStoreParts,
   messages: SessionMessages = DEFAULT_SESSION_MESSAGES
-): SessionBackend {
+): SessionStore {
   // Newest key first: it signs; older ones still verify.
   const signer = new Signer(deriveSigningKeys(options.secrets, options.keySalt ?? DEFAULT_KEY_SALT))
   const maxBytes = options.maxSessionBytes ?? DEFAULT_MAX_SESSION_BYTES
@@ -105,9 +105,9 @@ export function storeSessionBackend (
       })
       // @fastify/session resolves `secure: 'auto'` once, when a session is made, and keeps it with the
       // session: one begun over http would never get Secure over https, and one begun over https
-      // would silently drop every write over http. Decided per request instead, as cookie mode does.
+      // would silently drop every write over http. Decided per request instead, as the cookie store does.
       // It also turns SameSite into Lax for a session begun over http, whatever was asked: the
-      // option is kept here, as in cookie mode.
+      // option is kept here, as in the cookie store.
       app.addHook('onSend', (request, _reply, payload, done) => {
         const session = storeSessionOf(request)
         if (session?.cookie) {
@@ -148,7 +148,7 @@ export function storeSessionBackend (
   }
 }
 
-/** @fastify/session's session, as views reach it in every mode. */
+/** @fastify/session's session, as views reach it in every store. */
 class StoreSessionAccess implements SessionStorage {
   readonly #request: FastifyRequest
   readonly #maxBytes: number

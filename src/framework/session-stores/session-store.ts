@@ -1,4 +1,4 @@
-/** What each session mode provides, and the options that pick and shape one. */
+/** What each session store provides (cookie, memory, redis), and the options that pick and shape one. */
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { CookieSerializeOptions } from '@fastify/cookie'
 import type { SessionMessages } from './messages.js'
@@ -6,15 +6,16 @@ import type { SessionStorage } from './types.js'
 
 export type SessionCookieOptions = { name?: string } & Pick<CookieSerializeOptions, 'path' | 'domain' | 'httpOnly' | 'sameSite' | 'secure' | 'partitioned' | 'priority'>
 
-export const SESSION_MODES = ['cookie', 'memory', 'redis'] as const
-export type SessionMode = typeof SESSION_MODES[number]
+export const SESSION_STORES = ['cookie', 'memory', 'redis'] as const
+export type SessionStoreName = typeof SESSION_STORES[number]
 
-export interface SessionModeOptions {
-  mode: SessionMode
+export interface SessionStoreOptions {
+  /** Where sessions live: an encrypted cookie, this process's memory, or Redis. */
+  store: SessionStoreName
   /** Newest first: the first one encrypts (or signs) new cookies, every one still decrypts (or verifies). */
   secrets: readonly string[]
   /**
-   * The salt the keys are derived from the secrets with (HKDF); default 'session-modes'. Give each
+   * The salt the keys are derived from the secrets with (HKDF); default 'session-stores'. Give each
    * app its own, and keep it: a new salt makes every existing session unreadable.
    */
   keySalt?: string
@@ -30,14 +31,14 @@ export interface SessionModeOptions {
   /** Seconds from a session's first write, however active it is; 0 or absent: no limit. */
   maxAge?: number
   /**
-   * Store modes: the most one session may take in the store, as JSON in UTF-8 bytes (default 4096,
+   * Server-side stores: the most one session may take in the store, as JSON in UTF-8 bytes (default 4096,
    * what a cookie session gets from browsers). A change that would make it larger is not saved.
    */
   maxSessionBytes?: number
-  /** Memory mode: at most this many sessions. */
+  /** Memory store: at most this many sessions. */
   memory?: { max: number }
   /**
-   * Redis mode: where, under which key prefix, how long to wait for it at startup (seconds), and
+   * The Redis store: where, under which key prefix, how long to wait for it at startup (seconds), and
    * how long one command may take (milliseconds).
    */
   redis?: {
@@ -57,8 +58,9 @@ export interface SessionModeOptions {
 
 export type Health = { ok: true } | { ok: false, reason: string }
 
-export interface SessionBackend {
-  readonly mode: SessionMode
+export interface SessionStore {
+  /** Which store this is. */
+  readonly name: SessionStoreName
   /** 'encrypted cookie', 'memory' or 'redis', for logs and the page. */
   readonly description: string
   /** The session cookie's name. */
@@ -76,11 +78,11 @@ export interface SessionBackend {
   close (): Promise<void>
 }
 
-/** The parts of a backend that do not depend on the mode. */
-export function commonParts (options: SessionModeOptions) {
+/** The parts of a session store that do not depend on which it is. */
+export function commonParts (options: SessionStoreOptions) {
   const clock = options.clock ?? Date.now
   return {
-    mode: options.mode,
+    name: options.store,
     idleTimeout: options.idleTimeout,
     maxAge: options.maxAge ?? 0,
     now: () => Math.floor(clock() / 1000)

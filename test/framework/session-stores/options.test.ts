@@ -3,17 +3,17 @@
 // framework alone: nothing of the tutorial is imported.
 import t, { type Test } from 'tap'
 import Fastify, { type FastifyInstance } from 'fastify'
-import { hasSessionCookie, openSessionBackend, sessionOf, sessionPlugin, type SessionModeOptions } from '../../../src/framework/session-modes/index.js'
+import { hasSessionCookie, openSessionStore, sessionOf, sessionPlugin, type SessionStoreOptions } from '../../../src/framework/session-stores/index.js'
 import { freePort } from '../../../scripts/lib.js'
 
 const SECRET = 'a toy secret, long enough to derive keys: 0123456789'
 
 /** A toy app whose one route reads (or makes) the session's CSRF token and says whether a session cookie came. */
-async function toyApp (t: Test, options: Partial<SessionModeOptions> = {}): Promise<FastifyInstance> {
+async function toyApp (t: Test, options: Partial<SessionStoreOptions> = {}): Promise<FastifyInstance> {
   const app = Fastify()
-  const backend = await openSessionBackend({ mode: 'cookie', secrets: [SECRET], idleTimeout: 60, ...options }, app.log)
+  const backend = await openSessionStore({ store: 'cookie', secrets: [SECRET], idleTimeout: 60, ...options }, app.log)
   await app.register(async (pages) => {
-    await pages.register(sessionPlugin, { backend })
+    await pages.register(sessionPlugin, { store: backend })
     pages.get('/toy', async (request) => ({ token: sessionOf(request).csrfToken(), cameWithCookie: hasSessionCookie(request) }))
     // A field far larger than any session may keep, then what the next request finds waiting.
     pages.get('/toy/huge', async (request) => { sessionOf(request).set('formField', { name: 'x', value: 'x'.repeat(6000) }); return 'tried' })
@@ -25,7 +25,7 @@ async function toyApp (t: Test, options: Partial<SessionModeOptions> = {}): Prom
 
 for (const mode of ['cookie', 'memory'] as const) {
   t.test(`${mode}: the cookie has the name and attributes the options give, and the session is found under it`, async (t) => {
-    const app = await toyApp(t, { mode, cookie: { name: 'toy', sameSite: 'strict', path: '/toy' } })
+    const app = await toyApp(t, { store: mode, cookie: { name: 'toy', sameSite: 'strict', path: '/toy' } })
     const first = await app.inject('/toy')
     const setCookie = String(first.headers['set-cookie'])
     t.match(setCookie, /^toy=[^;]+; Path=\/toy; HttpOnly; SameSite=Strict/, `Set-Cookie: ${setCookie.slice(0, 60)}…`)
@@ -43,7 +43,7 @@ t.test('the default cookie: named "session", path /, HttpOnly, SameSite=Lax', as
   t.match(String((await app.inject('/toy')).headers['set-cookie']), /^session=[^;]+; Path=\/; HttpOnly; SameSite=Lax/)
 })
 
-t.test('keySalt: the same secret with another salt cannot read the session; the default salt is "session-modes"', async (t) => {
+t.test('keySalt: the same secret with another salt cannot read the session; the default salt is "session-stores"', async (t) => {
   const writer = await toyApp(t, { keySalt: 'app one' })
   const first = await writer.inject('/toy')
   const cookie = String(first.headers['set-cookie']).split(';')[0]!
@@ -55,14 +55,14 @@ t.test('keySalt: the same secret with another salt cannot read the session; the 
   const byDefault = await toyApp(t)
   const defaultCookie = String((await byDefault.inject('/toy')).headers['set-cookie']).split(';')[0]!
   const defaultToken = (await byDefault.inject({ url: '/toy', headers: { cookie: defaultCookie } })).json().token
-  const named = await toyApp(t, { keySalt: 'session-modes' })
-  t.equal((await named.inject({ url: '/toy', headers: { cookie: defaultCookie } })).json().token, defaultToken, 'keySalt "session-modes" reads what the default wrote')
+  const named = await toyApp(t, { keySalt: 'session-stores' })
+  t.equal((await named.inject({ url: '/toy', headers: { cookie: defaultCookie } })).json().token, defaultToken, 'keySalt "session-stores" reads what the default wrote')
 })
 
 t.test('redis: an unreachable Redis is reported with the options\' names, or the names the app gives them', async (t) => {
   const url = `redis://127.0.0.1:${await freePort()}`
   const open = (names?: { url?: string, connectWait?: string }) =>
-    openSessionBackend({ mode: 'redis', secrets: [SECRET], idleTimeout: 60, redis: { url, prefix: 'toy:', connectWait: 0, commandTimeout: 5000, names } }, Fastify().log)
+    openSessionStore({ store: 'redis', secrets: [SECRET], idleTimeout: 60, redis: { url, prefix: 'toy:', connectWait: 0, commandTimeout: 5000, names } }, Fastify().log)
   await t.rejects(open(), { name: 'SessionStoreUnreachable', message: /Start Redis or correct redis\.url; to wait for it instead, set redis\.connectWait to a number of seconds\.$/ })
   await t.rejects(open({ url: 'TOY_REDIS', connectWait: 'TOY_WAIT' }), { message: /Start Redis or correct TOY_REDIS; to wait for it instead, set TOY_WAIT to a number of seconds\.$/ })
 })
@@ -70,7 +70,7 @@ t.test('redis: an unreachable Redis is reported with the options\' names, or the
 for (const mode of ['cookie', 'memory'] as const) {
   t.test(`${mode}: a change too large to keep is refused with the app's own words`, async (t) => {
     const words = { cookieTooLarge: 'Too big for a cookie.', storeTooLarge: (limit: number) => `Too big: the limit is ${limit}.` }
-    const app = await toyApp(t, { mode, maxSessionBytes: 1000, messages: words })
+    const app = await toyApp(t, { store: mode, maxSessionBytes: 1000, messages: words })
     const first = await app.inject('/toy')
     const cookie = String(first.headers['set-cookie']).split(';')[0]!
     const huge = await app.inject({ url: '/toy/huge', headers: { cookie } })

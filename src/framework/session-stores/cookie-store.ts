@@ -1,5 +1,5 @@
 /**
- * Cookie mode (the default): the whole session is encrypted and authenticated (libsodium
+ * The cookie store (the default): the whole session is encrypted and authenticated (libsodium
  * secretbox) into the cookie, like Pyramid's SignedCookieSessionFactory but unreadable by the
  * browser too. The server keeps nothing, so sessions survive restarts and any process with the
  * secret can read them.
@@ -7,14 +7,14 @@
  */
 import type { CookieSerializeOptions } from '@fastify/cookie'
 import fastifySecureSession, { type Session as SecureSession } from '@fastify/secure-session'
-import { commonParts, type SessionBackend, type SessionModeOptions } from './backend.js'
+import { commonParts, type SessionStore, type SessionStoreOptions } from './session-store.js'
 import { addCookieBudget } from './cookie-budget.js'
 import { DEFAULT_KEY_SALT, deriveCookieKeys } from './keys.js'
 import type { SessionMessages } from './messages.js'
 import { secureSessionOf } from './plugin-sessions.js'
 import type { SessionData, SessionKey, SessionStorage } from './types.js'
 
-export function cookieSessionBackend (options: SessionModeOptions, cookieName: string, cookie: CookieSerializeOptions, messages: SessionMessages): SessionBackend {
+export function cookieSessionStore (options: SessionStoreOptions, cookieName: string, cookie: CookieSerializeOptions, messages: SessionMessages): SessionStore {
   // Derived once here, not per app context or request.
   const key = deriveCookieKeys(options.secrets, options.keySalt ?? DEFAULT_KEY_SALT)
   return {
@@ -41,7 +41,7 @@ export function cookieSessionBackend (options: SessionModeOptions, cookieName: s
   }
 }
 
-/** secure-session's session, as views reach it in every mode. */
+/** secure-session's session, as views reach it in every store. */
 class CookieSessionAccess implements SessionStorage {
   readonly #session: SecureSession<SessionData>
 
@@ -70,6 +70,6 @@ class CookieSessionAccess implements SessionStorage {
     this.#session.changed = false
   }
 
-  /** Cookie mode has no id to rotate: every write is a new ciphertext. */
+  /** The cookie store has no id to rotate: every write is a new ciphertext. */
   async rotateId (): Promise<void> {}
 }

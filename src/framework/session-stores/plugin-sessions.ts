@@ -1,8 +1,8 @@
 /**
- * `request.session`, typed per mode. @fastify/secure-session and @fastify/session both declare
+ * `request.session`, typed per store. @fastify/secure-session and @fastify/session both declare
  * `FastifyRequest.session`, each with its own type (TS2717 when libraries are type-checked; see
- * tsconfig.json), so whichever the compiler meets first wins. Each mode reads the session through
- * its accessor here: these are the only casts, and each is true because only that mode's plugin
+ * tsconfig.json), so whichever the compiler meets first wins. Each store reads the session through
+ * its accessor here: these are the only casts, and each is true because only that store's plugin
  * is registered in a context that uses it.
  */
 import type { FastifyRequest } from 'fastify'
@@ -10,22 +10,22 @@ import type { Session as SecureSession } from '@fastify/secure-session'
 import type { FastifySessionObject } from '@fastify/session'
 import type { SessionData } from './types.js'
 
-/** Cookie mode: secure-session's session, keyed by our SessionData. */
+/** Cookie store: secure-session's session, keyed by our SessionData. */
 export function secureSessionOf (request: FastifyRequest): SecureSession<SessionData> | undefined {
   return request.session as unknown as SecureSession<SessionData> | undefined
 }
 
-/** Store modes: @fastify/session's session object; null after `discardChanges`. */
+/** Server-side stores: @fastify/session's session object; null after `discardChanges`. */
 export function storeSessionOf (request: FastifyRequest): FastifySessionObject | null | undefined {
   return request.session as unknown as FastifySessionObject | null | undefined
 }
 
-/** Store modes keep the app's data as plain properties of that object (that is what gets stored). */
+/** The server-side stores keep the app's data as plain properties of that object (that is what gets stored). */
 export function storeDataOf (request: FastifyRequest): Partial<SessionData> {
   return request.session as unknown as Partial<SessionData>
 }
 
-/** Store modes: with no session on the request the plugin saves nothing and sets no cookie. */
+/** Server-side stores: with no session on the request the plugin saves nothing and sets no cookie. */
 export function dropStoreSession (request: FastifyRequest): void {
   (request as { session: unknown }).session = null
 }

@@ -1,5 +1,5 @@
 /**
- * One request at a time per session, in the store modes. Each request loads the whole session and
+ * One request at a time per session, in the server-side stores. Each request loads the whole session and
  * the plugin writes the whole session back, so two requests that overlap on one session would each
  * write what they read plus their own change, and the second write would erase the first (20
  * concurrent posts kept 7 of 21 items in Redis). Here a request with a session cookie waits its turn
@@ -25,7 +25,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { Signer } from '@fastify/cookie'
 import type { SessionStore } from '@fastify/session'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { SessionStoreUnavailable } from './backend.js'
+import { SessionStoreUnavailable } from './session-store.js'
 import { storeSessionOf } from './plugin-sessions.js'
 
 /** The longest a request holds its session's lock: a holder that dies frees it after this. */
@@ -58,8 +58,8 @@ export interface HeldLock {
 }
 
 /**
- * A session store that gives turns. `now` is the clock forwards are dated on (Redis's own in Redis
- * mode), in milliseconds.
+ * A session store that gives turns. `now` is the clock forwards are dated on (Redis's own for the
+ * Redis store), in milliseconds.
  */
 export interface LockingStore extends SessionStore {
   now (): number
@@ -196,7 +196,7 @@ export function sessionTurns (app: FastifyInstance, store: LockingStore, signer:
 
 /** Tries until the session is free, backing off (with jitter) to a try every 20 ms, until `giveUpAt`. */
 async function waitForTurn (store: LockingStore, id: string, client: string, giveUpAt: number): Promise<HeldLock | null> {
-  // Arrival is the first try, dated by the store's own clock (Redis's, in Redis mode), the clock the
+  // Arrival is the first try, dated by the store's own clock (Redis's, in the Redis store), the clock the
   // forwards are dated on: comparing it with this process's clock would let a request that came
   // just after a rotation pass for one that came before it.
   let arrivedAt: number | undefined

@@ -4,11 +4,11 @@
 import t, { type Test } from 'tap'
 import { spawn, spawnSync } from 'node:child_process'
 import { once } from 'node:events'
-import { SessionStoreUnreachable } from '../../../src/framework/session-modes/index.js'
-import { FreshIds } from '../../../src/framework/session-modes/fresh-ids.js'
-import { connectRedisStore } from '../../../src/framework/session-modes/redis-store.js'
-import { RedisClock } from '../../../src/framework/session-modes/redis-session-store.js'
-import { storeSessionBackend } from '../../../src/framework/session-modes/store-session.js'
+import { SessionStoreUnreachable } from '../../../src/framework/session-stores/index.js'
+import { FreshIds } from '../../../src/framework/session-stores/fresh-ids.js'
+import { connectRedisStore } from '../../../src/framework/session-stores/redis-store.js'
+import { RedisClock } from '../../../src/framework/session-stores/redis-session-store.js'
+import { serverSessionStore } from '../../../src/framework/session-stores/server-store.js'
 import { freePort } from '../../../scripts/lib.js'
 import { buildToyApp, logCapture, REDIS_NAMES, SECRET, toyApp, ToyBrowser, visitsOf } from '../toy-app.js'
 import { hasRedisServer, REDIS_MISSING, startRedis, type RedisServer } from '../../redis-server.js'
@@ -46,7 +46,7 @@ async function startReplica (t: Test, primary: RedisServer): Promise<{ port: num
 
 async function refusedAtStartup (url: string): Promise<Error> {
   // The names the tutorial gives the options, so the messages' advice is checked as an app words it.
-  const err = await buildToyApp({ mode: 'redis', redis: { url, names: REDIS_NAMES } }).then(async (app) => {
+  const err = await buildToyApp({ store: 'redis', redis: { url, names: REDIS_NAMES } }).then(async (app) => {
     await app.close()
     return new Error('the app started')
   }, (e: unknown) => e as Error)
@@ -71,7 +71,7 @@ t.test('redis: REDIS_URL pointing at a read-only replica is refused at startup, 
 
 t.test('redis: permission taken away at run time: pages and /healthz say so, and both recover when it is given back', { skip: noRedis }, async (t) => {
   const redis = await startRedis(t)
-  const browser = new ToyBrowser(await toyApp(t, { mode: 'redis', redis: { url: appUser(redis) } }))
+  const browser = new ToyBrowser(await toyApp(t, { store: 'redis', redis: { url: appUser(redis) } }))
   t.equal(visitsOf(await browser.get('/')), 1)
   t.same((await browser.get('/healthz')).json(), { status: 'ok' })
 
@@ -115,7 +115,7 @@ for (const { name, url, refuse, restore } of refusals) {
   t.test(`redis: reads work, writes refused (${name}): one log line when writes stop, one when they work again, over 100 requests`, { skip: noRedis }, async (t) => {
     const redis = await startRedis(t)
     const logs = logCapture()
-    const app = await toyApp(t, { mode: 'redis', redis: { url: url(redis) }, logger: { level: 'info', stream: logs.stream } })
+    const app = await toyApp(t, { store: 'redis', redis: { url: url(redis) }, logger: { level: 'info', stream: logs.stream } })
     const browser = new ToyBrowser(app)
     t.equal(visitsOf(await browser.get('/')), 1)
 
@@ -143,14 +143,14 @@ t.test('redis: a wall-clock step back of 2 s costs at most the writes until the 
   let step = 0
   const wallClock = () => Date.now() + step
   const logs = logCapture()
-  // The framework's parts, as openSessionBackend puts them together, with a wall clock this test
+  // The framework's parts, as openSessionStore puts them together, with a wall clock this test
   // can step; the toy app's page that only counts.
   const app = await toyApp(t, {
     logger: { level: 'debug', stream: logs.stream },
     backend: async (log) => {
       const fresh = new FreshIds()
       const parts = await connectRedisStore({ url: redis.url, prefix: 'clock-step:', connectWait: 0, ttlSeconds: 300, commandTimeout: 1000, wallClock }, fresh, log)
-      return storeSessionBackend({ mode: 'redis', secrets: [SECRET], idleTimeout: 300 }, 'session', { path: '/', httpOnly: true, secure: 'auto' }, fresh, parts)
+      return serverSessionStore({ store: 'redis', secrets: [SECRET], idleTimeout: 300 }, 'session', { path: '/', httpOnly: true, secure: 'auto' }, fresh, parts)
     }
   })
   const browser = new ToyBrowser(app)

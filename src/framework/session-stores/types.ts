@@ -1,7 +1,7 @@
 /**
- * What a session holds, and the small surface views use to reach it, whatever the mode.
+ * What a session holds, and the small surface views use to reach it, whatever the store.
  * `SessionData` lists the keys this framework itself keeps; an app adds its own by declaration
- * merging (`declare module './framework/session-modes/index.js' { interface SessionData { … } }`),
+ * merging (`declare module './framework/session-stores/index.js' { interface SessionData { … } }`),
  * and every key-aware type here, and the session plugins' own types, follow from that one list.
  */
 /**
@@ -35,7 +35,7 @@ export interface SessionData {
   formField: FieldState
   /** The session's CSRF token, the one every form of this session carries (csrf-token.ts). */
   _csrf: string
-  /** Unix seconds of the last write: the idle timeout counts from here, in every mode. */
+  /** Unix seconds of the last write: the idle timeout counts from here, in every store. */
   touchedAt: number
   /** Unix seconds of the first write: the absolute lifetime counts from here. */
   createdAt: number
@@ -43,7 +43,7 @@ export interface SessionData {
 
 export type SessionKey = keyof SessionData
 
-/** What each mode keeps a session in gives: keys to read and write, and the session's life. */
+/** What each store gives: keys to read and write, and the session's life. */
 export interface SessionStorage {
   get<K extends SessionKey>(key: K): SessionData[K] | undefined
   set<K extends SessionKey>(key: K, value: SessionData[K] | undefined): void
@@ -52,8 +52,8 @@ export interface SessionStorage {
   /** Forget this request's changes: the browser keeps the session it came with (after a failure). */
   discardChanges(): void
   /**
-   * Same data, new id; the old id is deleted for good (store modes). A planted id stops tracking
-   * its victim at the victim's first form. Cookie mode has no id: every write is a new ciphertext.
+   * Same data, new id; the old id is deleted for good (server-side stores). A planted id stops tracking
+   * its victim at the victim's first form. The cookie store has no id: every write is a new ciphertext.
    */
   rotateId(): Promise<void>
 }
@@ -65,7 +65,7 @@ export interface Flash {
 }
 
 /**
- * The one door to a request's session, whatever the mode (`sessionOf(request)`, and `session` in
+ * The one door to a request's session, whatever the store (`sessionOf(request)`, and `session` in
  * a view): the storage, and Pyramid's session API on top, camel-cased (`flash`, `peek_flash`,
  * `pop_flash`, `get_csrf_token`), with when the session ends.
  */

@@ -5,10 +5,10 @@ import { spawnSync } from 'node:child_process'
 import { once } from 'node:events'
 import { createServer } from 'node:net'
 import { createClient } from 'redis'
-import { SessionStoreUnreachable } from '../../../src/framework/session-modes/index.js'
-import { BoundedMemoryStore } from '../../../src/framework/session-modes/memory-store.js'
-import { FreshIds } from '../../../src/framework/session-modes/fresh-ids.js'
-import { redactUrl } from '../../../src/framework/session-modes/redis-store.js'
+import { SessionStoreUnreachable } from '../../../src/framework/session-stores/index.js'
+import { BoundedMemoryStore } from '../../../src/framework/session-stores/memory-store.js'
+import { FreshIds } from '../../../src/framework/session-stores/fresh-ids.js'
+import { redactUrl } from '../../../src/framework/session-stores/redis-store.js'
 import { TestClock } from '../test-clock.js'
 import {
   buildToyApp, flashesOf, itemsOf, logCapture, OTHER_SECRET, REDIS_NAMES, SECRET, STALE_FORM, TOY_PREFIX, toyApp, ToyBrowser, visitsOf
@@ -40,7 +40,7 @@ t.test('BoundedMemoryStore keeps at most `max` sessions and forgets them after t
 })
 
 t.test('memory: a cookieless flood stays within memory.max, evicting the least recently used', async (t) => {
-  const app = await toyApp(t, { mode: 'memory', memory: { max: 50 } })
+  const app = await toyApp(t, { store: 'memory', memory: { max: 50 } })
   const early = new ToyBrowser(app)
   const regular = new ToyBrowser(app)
   await early.get('/')
@@ -58,7 +58,7 @@ t.test('memory: a cookieless flood stays within memory.max, evicting the least r
 t.test('store modes write nothing for requests that change nothing', { skip: noRedis }, async (t) => {
   const redis = await startRedis(t)
   const client = await redisClient(t, redis)
-  const app = await toyApp(t, { mode: 'redis', redis: { url: redis.url } })
+  const app = await toyApp(t, { store: 'redis', redis: { url: redis.url } })
 
   for (const request of [
     { method: 'HEAD' as const, url: '/' },
@@ -77,7 +77,7 @@ t.test('store modes write nothing for requests that change nothing', { skip: noR
 t.test('redis: a session key expires by Redis\'s own TTL, in real time', { skip: noRedis }, async (t) => {
   const redis = await startRedis(t)
   const client = await redisClient(t, redis)
-  const browser = new ToyBrowser(await toyApp(t, { mode: 'redis', redis: { url: redis.url, prefix: 'ttl:' }, idleTimeout: 1 }))
+  const browser = new ToyBrowser(await toyApp(t, { store: 'redis', redis: { url: redis.url, prefix: 'ttl:' }, idleTimeout: 1 }))
   await browser.get('/')
   const [key] = await client.keys('ttl:*')
   t.ok(key, 'a key was written')
@@ -91,8 +91,8 @@ t.test('redis: a session key expires by Redis\'s own TTL, in real time', { skip:
 
 t.test('redis: two app processes on one Redis share sessions', { skip: noRedis }, async (t) => {
   const redis = await startRedis(t)
-  const one = await toyApp(t, { mode: 'redis', redis: { url: redis.url } })
-  const two = await toyApp(t, { mode: 'redis', redis: { url: redis.url } })
+  const one = await toyApp(t, { store: 'redis', redis: { url: redis.url } })
+  const two = await toyApp(t, { store: 'redis', redis: { url: redis.url } })
   const browser = new ToyBrowser(one)
   for (let n = 1; n <= 6; n++) {
     browser.app = n % 2 ? one : two
@@ -113,7 +113,7 @@ t.test('cookie: two app processes sharing a secret share sessions', async (t) =>
 t.test('redis: session keys live under the prefix with the idle timeout as TTL; reset deletes the old key', { skip: noRedis }, async (t) => {
   const redis = await startRedis(t)
   const client = await redisClient(t, redis)
-  const browser = new ToyBrowser(await toyApp(t, { mode: 'redis', redis: { url: redis.url, prefix: 'app-a:' }, idleTimeout: 300 }))
+  const browser = new ToyBrowser(await toyApp(t, { store: 'redis', redis: { url: redis.url, prefix: 'app-a:' }, idleTimeout: 300 }))
   await browser.get('/')
   const before = await client.keys('app-a:*')
   t.equal(before.length, 1)
@@ -134,7 +134,7 @@ t.test('redis: session keys live under the prefix with the idle timeout as TTL; 
 
 t.test('redis: while Redis is down pages answer 503 and /healthz says why; it recovers by itself', { skip: noRedis }, async (t) => {
   const redis = await startRedis(t)
-  const app = await toyApp(t, { mode: 'redis', redis: { url: redis.url } })
+  const app = await toyApp(t, { store: 'redis', redis: { url: redis.url } })
   const browser = new ToyBrowser(app)
   await browser.get('/')
   t.same((await browser.get('/healthz')).json(), { status: 'ok' })
@@ -165,7 +165,7 @@ t.test('redis: while Redis is down pages answer 503 and /healthz says why; it re
 t.test('redis: startup with Redis down fails fast with a clear message', { skip: noRedis }, async (t) => {
   const redis = await startRedis(t)
   await redis.stop()
-  const err = await buildToyApp({ mode: 'redis', redis: { url: redis.url, names: REDIS_NAMES } }).catch((e: unknown) => e)
+  const err = await buildToyApp({ store: 'redis', redis: { url: redis.url, names: REDIS_NAMES } }).catch((e: unknown) => e)
   t.ok(err instanceof SessionStoreUnreachable)
   t.match((err as Error).message, /^cannot reach Redis at redis:\/\/127\.0\.0\.1:\d+\/? \(.*\)\. Start Redis or correct REDIS_URL; to wait for it instead, set REDIS_CONNECT_WAIT/)
 })
@@ -183,7 +183,7 @@ t.test('redis: with connectWait the app waits for Redis to come up', { skip: noR
   })
   hangUp.listen(redis.port, '127.0.0.1')
   await once(hangUp, 'listening')
-  const building = buildToyApp({ mode: 'redis', redis: { url: redis.url, connectWait: 10 } })
+  const building = buildToyApp({ store: 'redis', redis: { url: redis.url, connectWait: 10 } })
   building.catch(() => {})
   await within(30_000, 'the app to try to connect', attempt)
   hangUp.close()
@@ -200,7 +200,7 @@ t.test('redis: the password never appears in messages', async (t) => {
 
 t.test('redis: after a key rotation, a request that changes nothing re-issues the cookie under the new key', { skip: noRedis }, async (t) => {
   const redis = await startRedis(t)
-  const options = { mode: 'redis' as const, redis: { url: redis.url } }
+  const options = { store: 'redis' as const, redis: { url: redis.url } }
   const browser = new ToyBrowser(await toyApp(t, { ...options, secrets: [OTHER_SECRET] }))
   await browser.get('/')
   await browser.get('/')
@@ -219,7 +219,7 @@ t.test('redis: when the password stops working, the log line says why (WRONGPASS
   const cli = (...args: string[]) => spawnSync('redis-cli', ['-p', String(redis.port), '--no-auth-warning', ...args])
   cli('CONFIG', 'SET', 'requirepass', 'first-password')
   const logs = logCapture()
-  const app = await toyApp(t, { mode: 'redis', redis: { url: `redis://default:first-password@127.0.0.1:${redis.port}` }, logger: { level: 'error', stream: logs.stream } })
+  const app = await toyApp(t, { store: 'redis', redis: { url: `redis://default:first-password@127.0.0.1:${redis.port}` }, logger: { level: 'error', stream: logs.stream } })
   t.equal(visitsOf(await app.inject('/')), 1)
 
   // The password changes and every connection is dropped: the app's reconnect is refused.
@@ -238,7 +238,7 @@ t.test('redis: a frozen Redis (SIGSTOP) answers 503 within the command timeout, 
   const redis = await startRedis(t)
   t.teardown(() => redis.signal('SIGCONT'))
   const logs = logCapture()
-  const app = await toyApp(t, { mode: 'redis', redis: { url: redis.url, commandTimeout: 300 }, logger: { level: 'info', stream: logs.stream } })
+  const app = await toyApp(t, { store: 'redis', redis: { url: redis.url, commandTimeout: 300 }, logger: { level: 'info', stream: logs.stream } })
   const browser = new ToyBrowser(app)
   t.equal(visitsOf(await browser.get('/')), 1)
   t.equal(visitsOf(await browser.get('/')), 2)
@@ -280,7 +280,7 @@ t.test('redis: a frozen Redis (SIGSTOP) answers 503 within the command timeout, 
 t.test('redis: a write held up past its deadline is refused when Redis resumes: a 503 means nothing was saved', { skip: noRedis }, async (t) => {
   const redis = await startRedis(t)
   const admin = await redisClient(t, redis)
-  const app = await toyApp(t, { mode: 'redis', redis: { url: redis.url, commandTimeout: 300 } })
+  const app = await toyApp(t, { store: 'redis', redis: { url: redis.url, commandTimeout: 300 } })
   const browser = new ToyBrowser(app)
   t.equal(visitsOf(await browser.get('/')), 1)
   t.equal(visitsOf(await browser.get('/')), 2)
@@ -309,7 +309,7 @@ t.test('redis: a write held up past its deadline is refused when Redis resumes: 
 t.test('redis: a full Redis (noeviction) answers 503 "the session store is full", and /healthz says out of memory', { skip: noRedis }, async (t) => {
   const redis = await startRedis(t)
   const cli = (...args: string[]) => spawnSync('redis-cli', ['-p', String(redis.port), ...args], { encoding: 'utf8' }).stdout
-  const app = await toyApp(t, { mode: 'redis', redis: { url: redis.url } })
+  const app = await toyApp(t, { store: 'redis', redis: { url: redis.url } })
   const browser = new ToyBrowser(app)
   t.equal(visitsOf(await browser.get('/')), 1)
 
@@ -329,7 +329,7 @@ t.test('redis: a full Redis (noeviction) answers 503 "the session store is full"
 })
 
 t.test('memory: a flood of one-time visitors ten times memory.max leaves every returning session intact', async (t) => {
-  const app = await toyApp(t, { mode: 'memory', memory: { max: 50 } })
+  const app = await toyApp(t, { store: 'memory', memory: { max: 50 } })
   // 30 returning users (two or more requests each), each with an item of their own.
   const returning = Array.from({ length: 30 }, () => new ToyBrowser(app))
   for (const [i, browser] of returning.entries()) {
@@ -351,7 +351,7 @@ t.test('memory: a flood of one-time visitors ten times memory.max leaves every r
 
 t.test('redis: with maxmemory and allkeys-lfu (the README\'s configuration), one-time visitors do not push out returning users', { skip: noRedis }, async (t) => {
   const redis = await startRedis(t)
-  const app = await toyApp(t, { mode: 'redis', redis: { url: redis.url } })
+  const app = await toyApp(t, { store: 'redis', redis: { url: redis.url } })
   // Every client of this Redis is connected before the limit is set: a connection costs Redis
   // ~20 kB of buffers, and one opened later would have to be paid for by evicting sessions.
   const admin = await redisClient(t, redis)
@@ -391,7 +391,7 @@ for (const mode of ['memory', 'redis'] as const) {
     const redis = mode === 'redis' ? await startRedis(t) : undefined
     const client = redis && await redisClient(t, redis)
     const logs = logCapture()
-    const app = await toyApp(t, { mode, ...(redis ? { redis: { url: redis.url } } : {}), logger: { level: 'warn', stream: logs.stream } })
+    const app = await toyApp(t, { store: mode, ...(redis ? { redis: { url: redis.url } } : {}), logger: { level: 'warn', stream: logs.stream } })
     const browser = new ToyBrowser(app)
     await browser.get('/')
 
@@ -458,7 +458,7 @@ for (const mode of ['memory', 'redis'] as const) {
 }
 
 t.test('memory: maxSessionBytes sets the budget', async (t) => {
-  const browser = new ToyBrowser(await toyApp(t, { mode: 'memory', maxSessionBytes: 1024 }))
+  const browser = new ToyBrowser(await toyApp(t, { store: 'memory', maxSessionBytes: 1024 }))
   await browser.get('/')
   const item = (n: number) => `${n} ${'🍎'.repeat(75)}`
   t.equal((await browser.post('/items', { item: item(1) })).statusCode, 303)
@@ -472,7 +472,7 @@ t.test('memory: maxSessionBytes sets the budget', async (t) => {
 t.test('redis: what something else wrote under the prefix never makes a page fail', { skip: noRedis }, async (t) => {
   const redis = await startRedis(t)
   const client = await redisClient(t, redis)
-  const browser = new ToyBrowser(await toyApp(t, { mode: 'redis', redis: { url: redis.url, prefix: 'odd:' } }))
+  const browser = new ToyBrowser(await toyApp(t, { store: 'redis', redis: { url: redis.url, prefix: 'odd:' } }))
   /** Replaces the browser's stored session with what `rewrite` makes of it. */
   const overwrite = async (rewrite: (stored: Record<string, unknown>) => string) => {
     const [key] = await client.keys('odd:*')

@@ -1,15 +1,15 @@
 /**
  * What the session framework says to a visitor, in English unless the app gives its own words
- * (the `messages` option of `openSessionBackend`; any it leaves out keep these).
+ * (the `messages` option of `openSessionStore`; any it leaves out keep these).
  */
 export interface SessionMessages {
   /** A form posted from another site's page (403). */
   crossOrigin: string
   /** A form whose CSRF token is not the session's (403, or the page again when the form is only stale). */
   csrfRefused: string
-  /** Cookie mode: a change that would make the cookie larger than browsers keep (a flash; nothing saved). */
+  /** Cookie store: a change that would make the cookie larger than browsers keep (a flash; nothing saved). */
   cookieTooLarge: string
-  /** Store modes: a change past the session's budget in the store (a flash; nothing saved). */
+  /** Server-side stores: a change past the session's budget in the store (a flash; nothing saved). */
   storeTooLarge: (limitBytes: number) => string
 }
 

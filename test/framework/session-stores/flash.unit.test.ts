@@ -1,8 +1,8 @@
 // Pyramid's flash API on the session door: flash, peekFlash, popFlash; the queue in @fastify/flash's
 // format, bounded, errors listed first; and a HEAD request's dry run that takes nothing for good.
 import t from 'tap'
-import { MAX_PENDING_FLASHES } from '../../../src/framework/session-modes/index.js'
-import { flashList, pendingFlashCount, withFlash, withinFlashLimit } from '../../../src/framework/session-modes/flash-queue.js'
+import { MAX_PENDING_FLASHES } from '../../../src/framework/session-stores/index.js'
+import { flashList, pendingFlashCount, withFlash, withinFlashLimit } from '../../../src/framework/session-stores/flash-queue.js'
 import { FakeSession } from '../fake-session.js'
 
 t.test('flash queues (info unless told), peekFlash leaves them, popFlash takes them, errors first', async (t) => {
@@ -62,7 +62,7 @@ t.test('a dry run (HEAD) shows and takes the messages for this request only', as
   t.equal(session.writes, 0)
 })
 
-declare module '../../../src/framework/session-modes/index.js' {
+declare module '../../../src/framework/session-stores/index.js' {
   interface FlashCategories { warning: true }
 }
 

@@ -1,10 +1,10 @@
 /**
- * Session modes: where a session lives (an encrypted cookie, this process's memory, or Redis) and
- * one way to reach it from a view in every mode. This file is the only import point for code
+ * Session stores: where a session lives (an encrypted cookie, this process's memory, or Redis) and
+ * one door to it, the same whichever store it is in. This file is the only import point for code
  * outside this folder (eslint refuses deeper imports).
  *
- *   const backend = await openSessionBackend({ mode: 'cookie', secrets, idleTimeout: 1200 }, app.log)
- *   await pages.register(sessionPlugin, { backend })
+ *   const store = await openSessionStore({ store: 'cookie', secrets, idleTimeout: 1200 }, app.log)
+ *   await pages.register(sessionPlugin, { store })
  *   const session = sessionOf(request)
  *   session.flash('Item added!', 'success')   // and peekFlash, popFlash, csrfToken, expiresAt
  */
@@ -13,11 +13,11 @@ export {
   type FormCheck, type SessionPluginOptions
 } from './session-plugin.js'
 export { cameFromThisOrigin } from './origin-check.js'
-export { openSessionBackend, DEFAULT_COOKIE_NAME } from './open-backend.js'
+export { openSessionStore, DEFAULT_COOKIE_NAME } from './open-store.js'
 export {
-  SESSION_MODES, SessionStoreUnavailable, SessionStoreUnreachable,
-  type SessionMode, type SessionModeOptions, type SessionCookieOptions, type SessionBackend, type Health
-} from './backend.js'
+  SESSION_STORES, SessionStoreUnavailable, SessionStoreUnreachable,
+  type SessionStoreName, type SessionStoreOptions, type SessionCookieOptions, type SessionStore, type Health
+} from './session-store.js'
 export { RequestSession } from './request-session.js'
 export type { ExpiryRule } from './expiry.js'
 export { CsrfTokenRefused } from './csrf-token.js'

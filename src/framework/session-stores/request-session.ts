@@ -1,7 +1,7 @@
 /**
- * The door to a request's session (`sessionOf(request)`): the mode's storage, with Pyramid's
+ * The door to a request's session (`sessionOf(request)`): the store's storage, with Pyramid's
  * session API on it. Every write also records when (and the first one, since when), so the idle
- * timeout and the absolute lifetime are enforced and shown the same way in every mode.
+ * timeout and the absolute lifetime are enforced and shown the same way in every store.
  *
  * The flash queue is @fastify/flash's: its own functions queue and take the messages, run on this
  * door instead of on the plugin's `request.session`, so a flash is a write like any other (it

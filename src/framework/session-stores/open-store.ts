@@ -1,12 +1,12 @@
-/** Picks the session mode from the options, connecting to its store first when it has one. */
+/** Opens the session store the options name, connecting to Redis first in redis's case. */
 import type { FastifyBaseLogger } from 'fastify'
 import type { CookieSerializeOptions } from '@fastify/cookie'
-import type { SessionBackend, SessionModeOptions } from './backend.js'
+import type { SessionStore, SessionStoreOptions } from './session-store.js'
 import { DEFAULT_KEY_SALT } from './keys.js'
 import { DEFAULT_SESSION_MESSAGES } from './messages.js'
-import { cookieSessionBackend } from './cookie-session.js'
+import { cookieSessionStore } from './cookie-store.js'
 import { BoundedMemoryStore } from './memory-store.js'
-import { storeSessionBackend } from './store-session.js'
+import { serverSessionStore } from './server-store.js'
 import { FreshIds } from './fresh-ids.js'
 
 export const DEFAULT_COOKIE_NAME = 'session'
@@ -20,17 +20,17 @@ const DEFAULT_COOKIE: CookieSerializeOptions = {
   secure: 'auto'
 }
 
-export async function openSessionBackend (given: SessionModeOptions, log: FastifyBaseLogger): Promise<SessionBackend> {
+export async function openSessionStore (given: SessionStoreOptions, log: FastifyBaseLogger): Promise<SessionStore> {
   const options = { ...given, keySalt: given.keySalt ?? DEFAULT_KEY_SALT }
   const { name: cookieName = DEFAULT_COOKIE_NAME, ...attributes } = options.cookie ?? {}
   const cookie: CookieSerializeOptions = { ...DEFAULT_COOKIE, ...attributes }
   const messages = { ...DEFAULT_SESSION_MESSAGES, ...options.messages }
   const fresh = new FreshIds()
-  switch (options.mode) {
+  switch (options.store) {
     case 'cookie':
-      return cookieSessionBackend(options, cookieName, cookie, messages)
+      return cookieSessionStore(options, cookieName, cookie, messages)
     case 'memory':
-      return storeSessionBackend(options, cookieName, cookie, fresh, {
+      return serverSessionStore(options, cookieName, cookie, fresh, {
         description: 'memory',
         store: new BoundedMemoryStore({ max: options.memory?.max ?? 10_000, ttlSeconds: options.idleTimeout, clock: options.clock, fresh }),
         health: async () => ({ ok: true }),
@@ -38,10 +38,10 @@ export async function openSessionBackend (given: SessionModeOptions, log: Fastif
       }, messages)
     case 'redis': {
       const { redis } = options
-      if (redis === undefined) throw new Error('redis mode needs options.redis (url, prefix, connectWait, commandTimeout)')
-      // Loaded only in this mode: the Redis client costs a third of a second at every start.
+      if (redis === undefined) throw new Error('the redis store needs options.redis (url, prefix, connectWait, commandTimeout)')
+      // Loaded only for this store: the Redis client costs a third of a second at every start.
       const { connectRedisStore } = await import('./redis-store.js')
-      return storeSessionBackend(options, cookieName, cookie, fresh, await connectRedisStore({ ...redis, ttlSeconds: options.idleTimeout }, fresh, log), messages)
+      return serverSessionStore(options, cookieName, cookie, fresh, await connectRedisStore({ ...redis, ttlSeconds: options.idleTimeout }, fresh, log), messages)
     }
   }
 }

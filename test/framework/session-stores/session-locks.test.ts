@@ -5,9 +5,9 @@ import type { Session } from 'fastify'
 import { promisify } from 'node:util'
 import pino from 'pino'
 import { createClient } from 'redis'
-import { BoundedMemoryStore } from '../../../src/framework/session-modes/memory-store.js'
-import { FreshIds } from '../../../src/framework/session-modes/fresh-ids.js'
-import { FORWARD_GRACE_MS, LOCK, LOCK_TTL_MS, type HeldLock, type LockingStore } from '../../../src/framework/session-modes/session-locks.js'
+import { BoundedMemoryStore } from '../../../src/framework/session-stores/memory-store.js'
+import { FreshIds } from '../../../src/framework/session-stores/fresh-ids.js'
+import { FORWARD_GRACE_MS, LOCK, LOCK_TTL_MS, type HeldLock, type LockingStore } from '../../../src/framework/session-stores/session-locks.js'
 import { TestClock } from '../test-clock.js'
 import { hasRedisServer, REDIS_MISSING, startRedis } from '../../redis-server.js'
 
@@ -92,7 +92,7 @@ t.test('memory store', async (t) => {
 
 t.test('redis store', { skip: hasRedisServer() ? false : REDIS_MISSING }, async (t) => {
   const redis = await startRedis(t)
-  const { connectRedisStore } = await import('../../../src/framework/session-modes/redis-store.js')
+  const { connectRedisStore } = await import('../../../src/framework/session-stores/redis-store.js')
   const fresh = new FreshIds()
   const parts = await connectRedisStore({ url: redis.url, prefix: 'locks:', connectWait: 0, ttlSeconds: 3600, commandTimeout: 5000 }, fresh, pino({ level: 'silent' }))
   t.teardown(() => parts.close())

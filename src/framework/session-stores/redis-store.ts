@@ -1,5 +1,5 @@
 /**
- * Redis mode: sessions in Redis (redis-session-store.ts, on the `redis` client), one key per
+ * The Redis store: sessions in Redis (redis-session-store.ts, on the `redis` client), one key per
  * session under a prefix, TTL = the idle timeout. Several app processes pointed at one Redis
  * share sessions, and sessions outlive app restarts.
  * While Redis is unreachable, or answers but refuses writes (no permission, a replica, full),
@@ -10,12 +10,12 @@
 import type { FastifyBaseLogger, Session } from 'fastify'
 import { createClient } from 'redis'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { SessionStoreRefused, SessionStoreUnavailable, SessionStoreUnreachable, type Health } from './backend.js'
+import { SessionStoreRefused, SessionStoreUnavailable, SessionStoreUnreachable, type Health } from './session-store.js'
 import { OutageLog } from './outage-log.js'
 import type { FreshIds } from './fresh-ids.js'
 import { isLate, messageOf, RedisClock, RedisSessions, SESSION_SCRIPTS, writeRefusalOf, type WriteRefusal } from './redis-session-store.js'
 import type { HeldLock, LockingStore } from './session-locks.js'
-import type { StoreBackendParts } from './store-session.js'
+import type { ServerStoreParts } from './server-store.js'
 
 type Callback = (err?: unknown, result?: unknown) => void
 
@@ -78,7 +78,7 @@ const REFUSALS: Record<WriteRefusal, { page: string, health: Describe, startup: 
 /** Writes refused while Redis still answers: known from the last write, cleared by the next that works. */
 interface Writes { refused: WriteRefusal | undefined }
 
-export async function connectRedisStore (options: RedisStoreOptions, fresh: FreshIds, log: FastifyBaseLogger): Promise<StoreBackendParts> {
+export async function connectRedisStore (options: RedisStoreOptions, fresh: FreshIds, log: FastifyBaseLogger): Promise<ServerStoreParts> {
   const where = redactUrl(options.url)
   const timeout = options.commandTimeout
   const names: Names = { url: options.names?.url ?? 'redis.url', connectWait: options.names?.connectWait ?? 'redis.connectWait' }

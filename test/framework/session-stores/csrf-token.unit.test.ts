@@ -1,8 +1,8 @@
 // The per-session CSRF token and FreshIds, as units: the guarantees the functional tests rely on.
 import t from 'tap'
 import type { FastifyRequest } from 'fastify'
-import { checkCsrfToken, csrfTokenOf, CsrfTokenRefused } from '../../../src/framework/session-modes/csrf-token.js'
-import { FreshIds } from '../../../src/framework/session-modes/fresh-ids.js'
+import { checkCsrfToken, csrfTokenOf, CsrfTokenRefused } from '../../../src/framework/session-stores/csrf-token.js'
+import { FreshIds } from '../../../src/framework/session-stores/fresh-ids.js'
 import { fakeSession } from '../fake-session.js'
 
 const REFUSAL = 'Refused: reload the page.'
