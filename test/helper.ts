@@ -9,7 +9,6 @@ import { spawnSync } from 'node:child_process'
 import { cpSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { Writable } from 'node:stream'
 import { ROOT } from '../scripts/lib.js'
 import { buildApp, sessionStoreOptions, type BuildOptions } from '../src/app.js'
 import { loadSettings, type Settings } from '../src/config.js'
@@ -42,16 +41,7 @@ export async function build (t: Test, overrides: Partial<Settings> = {}, options
   return app
 }
 
-/** A pino destination that keeps what is logged: `lines()` parses each line, `text()` is it raw. */
-export function logCapture () {
-  const raw: string[] = []
-  const stream = new Writable({ write (chunk: Buffer, _encoding, done) { raw.push(chunk.toString()); done() } })
-  return {
-    stream,
-    text: () => raw.join(''),
-    lines: () => raw.map((line) => JSON.parse(line) as Record<string, unknown>)
-  }
-}
+export { logCapture } from './log-capture.js'
 
 /** Reads what is inside a browser's encrypted session cookie, as the app with these settings would. */
 export async function sessionReader (t: Test, overrides: Partial<Settings> = {}) {

@@ -12,7 +12,6 @@ import Fastify, {
 import fastifyFormbody from '@fastify/formbody'
 import type { Test } from 'tap'
 import { STATUS_CODES } from 'node:http'
-import { Writable } from 'node:stream'
 import {
   cameFromThisOrigin, CsrfTokenRefused, formCheckOf, hasSessionCookie, openSessionStore, sessionOf, sessionPlugin,
   SessionStoreUnavailable, type RequestSession, type SessionStore, type SessionStoreOptions
@@ -246,13 +245,4 @@ export function flashesOf (res: LightMyRequestResponse): string[] {
   return Array.isArray(flashes) ? flashes as string[] : []
 }
 
-/** A pino destination that keeps what is logged: `lines()` parses each line, `text()` is it raw. */
-export function logCapture () {
-  const raw: string[] = []
-  const stream = new Writable({ write (chunk: Buffer, _encoding, done) { raw.push(chunk.toString()); done() } })
-  return {
-    stream,
-    text: () => raw.join(''),
-    lines: () => raw.map((line) => JSON.parse(line) as Record<string, unknown>)
-  }
-}
+export { logCapture } from '../log-capture.js'

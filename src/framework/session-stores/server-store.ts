@@ -111,7 +111,7 @@ export function serverSessionStore (
       app.addHook('onSend', (request, _reply, payload, done) => {
         const session = storeSessionOf(request)
         if (session?.cookie) {
-          session.cookie.secure = request.protocol === 'https'
+          if (cookie.secure === 'auto') session.cookie.secure = request.protocol === 'https'
           if (cookie.sameSite !== undefined) session.cookie.sameSite = cookie.sameSite
         }
         done(null, payload)

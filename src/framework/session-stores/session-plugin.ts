@@ -75,7 +75,8 @@ export interface SessionPluginOptions {
 }
 
 async function sessionPlugin (app: FastifyInstance, { store, trustedOrigins = [] }: SessionPluginOptions) {
-  await app.register(fastifyCookie)
+  // An app that parses cookies already (in this context or a parent) keeps its own registration.
+  if (!app.hasRequestDecorator('cookies')) await app.register(fastifyCookie)
   await store.register(app)
   // Made once per request, on first use, and kept in a slot every request of this context has
   // (null until then): a fixed shape for V8, and nothing for the garbage collector to track, as a

@@ -3,6 +3,7 @@
 // framework alone: nothing of the tutorial is imported.
 import t, { type Test } from 'tap'
 import Fastify, { type FastifyInstance } from 'fastify'
+import fastifyCookie from '@fastify/cookie'
 import { hasSessionCookie, openSessionStore, sessionOf, sessionPlugin, type SessionStoreOptions } from '../../../src/framework/session-stores/index.js'
 import { freePort } from '../../../scripts/lib.js'
 
@@ -80,3 +81,32 @@ for (const mode of ['cookie', 'memory'] as const) {
     t.same(after.json(), [{ category: 'error', message: mode === 'cookie' ? 'Too big for a cookie.' : 'Too big: the limit is 1000.' }])
   })
 }
+
+t.test('memory: an explicit `secure` is kept over https; the default follows the request\'s protocol', async (t) => {
+  const over = async (secure: boolean | 'auto' | undefined) => {
+    const app = Fastify({ trustProxy: true })
+    t.teardown(() => app.close())
+    const store = await openSessionStore({ store: 'memory', secrets: [SECRET], idleTimeout: 60, ...(secure === undefined ? {} : { cookie: { secure } }) }, app.log)
+    await app.register(async (pages) => {
+      await pages.register(sessionPlugin, { store })
+      pages.get('/toy', async (request) => sessionOf(request).csrfToken())
+    })
+    return String((await app.inject({ url: '/toy', headers: { 'x-forwarded-proto': 'https' } })).headers['set-cookie'])
+  }
+  t.match(await over(undefined), /; Secure/, 'the default over https: Secure')
+  t.notMatch(await over(false), /Secure/, 'secure: false is kept, even over https')
+})
+
+t.test('an app that registered @fastify/cookie itself keeps it; the session plugin uses it', async (t) => {
+  const app = Fastify()
+  t.teardown(() => app.close())
+  await app.register(fastifyCookie)
+  const store = await openSessionStore({ store: 'cookie', secrets: [SECRET], idleTimeout: 60 }, app.log)
+  await app.register(async (pages) => {
+    await pages.register(sessionPlugin, { store })
+    pages.get('/toy', async (request) => ({ token: sessionOf(request).csrfToken() }))
+  })
+  const res = await app.inject('/toy')
+  t.equal(res.statusCode, 200)
+  t.match(String(res.headers['set-cookie']), /^session=/)
+})
