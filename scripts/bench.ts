@@ -8,7 +8,7 @@
  * The form cycle is a wrk script (bench/form-cycle.lua): one tab, cookie and token per connection. Runs go round-robin (bare, ladder…, app…, then again) so drift hits every server alike.
  * Loopback only; every process started is stopped. Prints Markdown tables.
  *
- *   npm run bench                                    # about 2.5 minutes
+ *   npm run bench                                    # about 3.5 minutes
  *   BENCH_SECONDS=2 npm run bench                    # shorter runs, noisier figures
  *   BENCH_NODE=/path/to/node npm run bench           # the servers under another Node binary
  *   BENCH_FLOOD_SLICES=20 npm run bench              # a longer memory-mode flood (3 s slices)

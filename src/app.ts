@@ -65,7 +65,7 @@ export async function buildApp (settings: Settings, options: BuildOptions = {}):
   return app
 }
 
-/** Settings, then plugins, then routes, then views. */
+/** From the settings: the named routes, the plugins, the routes that are not views, the views. */
 export async function configure (app: FastifyInstance, settings: Settings, options: Omit<BuildOptions, 'fastify'> = {}): Promise<void> {
   const routes = new RouteTable()
     .addRoute('home', '/')

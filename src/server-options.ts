@@ -1,6 +1,6 @@
 /**
- * The Fastify server itself, apart from what it serves: its options (logging, timeouts, body
- * limit, validation) and the hooks that shape every response on the way out. fastify/demo keeps
+ * The Fastify server itself, apart from what it serves: its options (logging, timeouts, the body
+ * limit) and the hooks that shape every response on the way out. fastify/demo keeps
  * these beside its entry point; here `createServer` is shared by src/server.ts and the tests.
  */
 import type { Server } from 'node:http'

@@ -46,8 +46,8 @@ export { logCapture } from './log-capture.js'
 /** Reads what is inside a browser's encrypted session cookie, as the app with these settings would. */
 export async function sessionReader (t: Test, overrides: Partial<Settings> = {}) {
   const reader = Fastify()
-  const backend = await openSessionStore({ ...sessionStoreOptions(testSettings(overrides)), store: 'cookie' }, reader.log)
-  await reader.register(sessionPlugin, { store: backend })
+  const store = await openSessionStore({ ...sessionStoreOptions(testSettings(overrides)), store: 'cookie' }, reader.log)
+  await reader.register(sessionPlugin, { store })
   await reader.ready()
   t.teardown(() => reader.close())
   return (jar: CookieJar) => {

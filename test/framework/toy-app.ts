@@ -2,7 +2,7 @@
  * A toy app on the session framework alone (nothing of the tutorial), for the framework's tests of
  * its stores: a page that counts visits and lists items, forms that add and clear items and reset
  * the session (POST, 303, GET, with a one-time message), a read-only view of the session, /healthz
- * from the backend, and an error handler that answers a store's outage with 503 and its message.
+ * from the store, and an error handler that answers a store's outage with 503 and its message.
  * Every answer is JSON; `ToyBrowser` carries its cookies and the last page's CSRF token.
  */
 import Fastify, {
@@ -42,8 +42,8 @@ export type ToyOptions = Omit<Partial<SessionStoreOptions>, 'redis'> & {
   redis?: Partial<RedisOptions>
   /** Fastify's logger: tests that read the log pass a level and a stream (logCapture). */
   logger?: FastifyServerOptions['logger']
-  /** A backend the test puts together from the framework's parts, instead of one opened from the options. */
-  backend?: (log: FastifyBaseLogger) => Promise<SessionStore>
+  /** A session store the test puts together from the framework's parts, instead of one opened from the options. */
+  openStore?: (log: FastifyBaseLogger) => Promise<SessionStore>
 }
 
 /**
@@ -51,7 +51,7 @@ export type ToyOptions = Omit<Partial<SessionStoreOptions>, 'redis'> & {
  * files share two cores with their redis-servers: a moment without CPU must not turn into a 503 in
  * a test about something else; the fault tests set a short one).
  */
-export function toyOptions ({ redis, logger: _logger, backend: _backend, ...options }: ToyOptions = {}): SessionStoreOptions {
+export function toyOptions ({ redis, logger: _logger, openStore: _openStore, ...options }: ToyOptions = {}): SessionStoreOptions {
   return {
     store: 'cookie',
     secrets: [SECRET],
@@ -77,9 +77,9 @@ function itemsIn (session: RequestSession): string[] {
 export async function buildToyApp (options: ToyOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({ logger: options.logger ?? false })
   try {
-    const backend = options.backend ? await options.backend(app.log) : await openSessionStore(toyOptions(options), app.log)
-    app.addHook('onClose', () => backend.close())
-    await routes(app, backend)
+    const store = options.openStore ? await options.openStore(app.log) : await openSessionStore(toyOptions(options), app.log)
+    app.addHook('onClose', () => store.close())
+    await routes(app, store)
     await app.ready()
     return app
   } catch (err) {
@@ -95,7 +95,7 @@ export async function toyApp (t: Test, options: ToyOptions = {}): Promise<Fastif
   return app
 }
 
-async function routes (app: FastifyInstance, backend: SessionStore): Promise<void> {
+async function routes (app: FastifyInstance, store: SessionStore): Promise<void> {
   // The store's outage: 503 with the framework's message (at debug: the store logs the outage once).
   app.setErrorHandler((err: FastifyError, request, reply) => {
     let statusCode = err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500
@@ -112,7 +112,7 @@ async function routes (app: FastifyInstance, backend: SessionStore): Promise<voi
 
   // Outside the session's context: never reads or writes a session.
   app.get('/healthz', async (_request, reply) => {
-    const health = await backend.health()
+    const health = await store.health()
     if (health.ok) return { status: 'ok' }
     return reply.code(503).send({ status: 'unavailable', reason: health.reason })
   })
@@ -120,7 +120,7 @@ async function routes (app: FastifyInstance, backend: SessionStore): Promise<voi
 
   await app.register(async (pages) => {
     await pages.register(fastifyFormbody)
-    await pages.register(sessionPlugin, { store: backend })
+    await pages.register(sessionPlugin, { store })
     const formCheck = formCheckOf(pages, 'the toy forms')
 
     // The page: counts the visit, lists the items, shows the waiting messages once, carries the token.

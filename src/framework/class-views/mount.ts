@@ -5,7 +5,7 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
-import { Ajv } from 'ajv'
+import { AjvCompiler } from '@fastify/ajv-compiler'
 import {
   cameFromThisOrigin, CsrfTokenRefused, formCheckOf, hasSessionCookie, requireSessionPlugin, sessionOf,
   type FieldState, type SessionAccess
@@ -35,13 +35,6 @@ export const DEFAULT_VIEW_MESSAGES: ViewMessages = {
 }
 
 export type ViewClass = new (request: ViewRequest) => object
-
-/**
- * The forms' own validator: a field the view did not declare is refused (400), never silently
- * dropped, whatever Ajv options the app's Fastify instance has (Fastify's default,
- * `removeAdditional: true`, would drop it without a word).
- */
-const formValidator = new Ajv({ removeAdditional: false, useDefaults: true, coerceTypes: false })
 
 export interface NavLink {
   routeName: string
@@ -94,8 +87,9 @@ function collisionError (where: string, key: string): Error {
  *
  * A page's template data is the view method's return value, with the class's `@viewProperty`
  * getters added (the one way a view adds data), then the app's `pageContext`, then the names the
- * framework adds (FRAMEWORK_PAGE_KEYS). A view key that would be overwritten by one of those is an
- * error: at boot for a view property or a key the view's JSON schema declares, else on the request.
+ * framework adds (FRAMEWORK_PAGE_KEYS). A key given twice is an error, never a silent overwrite:
+ * at boot for a view property or a JSON-schema key named like a framework key, else on the request
+ * (a returned key that is also a view property, in the pageContext, or a framework name).
  */
 export function mountViews (app: FastifyInstance, routes: RouteTable, ViewClass: ViewClass, options: MountOptions = {}): void {
   const { methods, properties, forms } = viewsOf(ViewClass)
@@ -112,6 +106,12 @@ export function mountViews (app: FastifyInstance, routes: RouteTable, ViewClass:
   const urls = routes.urls()
   const pageContext = options.pageContext ?? (() => ({}))
   const messages = { ...DEFAULT_VIEW_MESSAGES, ...options.messages }
+  // The forms' own validator: Fastify's (its Ajv defaults, formats, this context's shared schemas),
+  // but a field the view did not declare is refused (400), never silently dropped, whatever Ajv
+  // options the app's instance has (Fastify's default, `removeAdditional: true`, drops it).
+  const formValidator = forms.length > 0
+    ? AjvCompiler()(app.getSchemas() as Parameters<ReturnType<typeof AjvCompiler>>[0], { customOptions: { removeAdditional: false }, plugins: [] })
+    : undefined
 
   for (const view of methods) {
     // Worked out once here, not per request.
@@ -128,7 +128,11 @@ export function mountViews (app: FastifyInstance, routes: RouteTable, ViewClass:
         const session = isHead ? sessionOf(request).dryRun() : sessionOf(request)
         const instance = new ViewClass({ session })
         const data: ViewData = view.call(instance)
-        for (const property of properties) data[property.name] = property.read(instance)
+        const where = `${ViewClass.name}'s view for "${view.routeName}"`
+        for (const property of properties) {
+          if (Object.hasOwn(data, property.name)) throw new Error(`${where}: it returned "${property.name}", which is also a @viewProperty; drop one`)
+          data[property.name] = property.read(instance)
+        }
 
         // The page depends on the session cookie: never store it in a shared cache.
         reply.header('cache-control', 'no-store').header('vary', 'Cookie, Accept')
@@ -136,8 +140,10 @@ export function mountViews (app: FastifyInstance, routes: RouteTable, ViewClass:
         // The view's data is this request's own object: the page's parts are added to it rather
         // than copied with it into a new one, which cost about a fifth of the page's server CPU in
         // A/B rounds (BENCHMARKS.md, "What earlier runs found that still holds").
-        for (const key of FRAMEWORK_PAGE_KEYS) if (Object.hasOwn(data, key)) throw collisionError(`${ViewClass.name}'s view for "${view.routeName}"`, key)
-        const page = Object.assign(data, pageContext(request))
+        for (const key of FRAMEWORK_PAGE_KEYS) if (Object.hasOwn(data, key)) throw collisionError(where, key)
+        const context = pageContext(request)
+        for (const key in context) if (Object.hasOwn(data, key)) throw new Error(`${where}: "${key}" is also in the app's pageContext; call one of them something else`)
+        const page = Object.assign(data, context)
         page.urls = urls
         page.nav = nav
         page.flashes = session.popFlash()
@@ -167,7 +173,7 @@ export function mountViews (app: FastifyInstance, routes: RouteTable, ViewClass:
       method: 'POST',
       url: routes.pathFor(form.routeName),
       schema: { body: formBodySchema(form) },
-      validatorCompiler: ({ schema }) => formValidator.compile(schema),
+      validatorCompiler: formValidator,
       // After the body is parsed (the token is in it), before validation and the view: a forged
       // or cross-origin request is refused with 403 and never reaches the view or the session.
       preValidation: async (request, reply) => {

@@ -32,7 +32,7 @@ export async function openSessionStore (given: SessionStoreOptions, log: Fastify
     case 'memory':
       return serverSessionStore(options, cookieName, cookie, fresh, {
         description: 'memory',
-        store: new BoundedMemoryStore({ max: options.memory?.max ?? 10_000, ttlSeconds: options.idleTimeout, clock: options.clock, fresh }),
+        pluginStore: new BoundedMemoryStore({ max: options.memory?.max ?? 10_000, ttlSeconds: options.idleTimeout, clock: options.clock, fresh }),
         health: async () => ({ ok: true }),
         close: async () => {}
       }, messages)

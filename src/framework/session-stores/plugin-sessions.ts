@@ -16,16 +16,16 @@ export function secureSessionOf (request: FastifyRequest): SecureSession<Session
 }
 
 /** Server-side stores: @fastify/session's session object; null after `discardChanges`. */
-export function storeSessionOf (request: FastifyRequest): FastifySessionObject | null | undefined {
+export function serverSessionOf (request: FastifyRequest): FastifySessionObject | null | undefined {
   return request.session as unknown as FastifySessionObject | null | undefined
 }
 
 /** The server-side stores keep the app's data as plain properties of that object (that is what gets stored). */
-export function storeDataOf (request: FastifyRequest): Partial<SessionData> {
+export function serverSessionDataOf (request: FastifyRequest): Partial<SessionData> {
   return request.session as unknown as Partial<SessionData>
 }
 
 /** Server-side stores: with no session on the request the plugin saves nothing and sets no cookie. */
-export function dropStoreSession (request: FastifyRequest): void {
+export function dropServerSession (request: FastifyRequest): void {
   (request as { session: unknown }).session = null
 }

@@ -143,7 +143,7 @@ export async function connectRedisStore (options: RedisStoreOptions, fresh: Fres
   const sessions = new RedisSessions(client, options.prefix, options.ttlSeconds, fresh, writeDeadline, () => clock.now())
   return {
     description: 'redis',
-    store: storeAnswering503(sessions, timeout, writes, outage, measureAgain),
+    pluginStore: storeAnswering503(sessions, timeout, writes, outage, measureAgain),
     health: async (): Promise<Health> => {
       if (!client.isReady) {
         const auth = /WRONGPASS|NOAUTH/.test(lastReason ?? '')

@@ -8,6 +8,10 @@
  * moves `touchedAt`, the size budgets count it, a HEAD request's dry run keeps it).
  * (A class: one object per request, its methods shared, rather than a fresh closure for each.)
  */
+// The plugin's own queue functions (`request.flash` and `reply.flash` are made from them); they read
+// and write `this.session` / `this.request.session`, which is why the door can stand in for those.
+// A file inside the package, not its documented entry: package.json pins @fastify/flash to ~6.0.5,
+// and test/framework/session-stores/flash.unit.test.ts fails if the format or the calls change.
 import { flashFactory } from '@fastify/flash/lib/flash.js'
 import { csrfTokenOf } from './csrf-token.js'
 import { expiryOf, type ExpiryRule } from './expiry.js'

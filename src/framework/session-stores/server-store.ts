@@ -9,7 +9,7 @@ import fastifySession from '@fastify/session'
 import { commonParts, type Health, type SessionStore, type SessionStoreOptions } from './session-store.js'
 import { DEFAULT_KEY_SALT, deriveSigningKeys } from './keys.js'
 import { DEFAULT_SESSION_MESSAGES, type SessionMessages } from './messages.js'
-import { dropStoreSession, storeDataOf, storeSessionOf } from './plugin-sessions.js'
+import { dropServerSession, serverSessionDataOf, serverSessionOf } from './plugin-sessions.js'
 import type { SessionData, SessionKey, SessionStorage } from './types.js'
 import type { FreshIds } from './fresh-ids.js'
 import { withFlash } from './flash-queue.js'
@@ -20,7 +20,7 @@ export const DEFAULT_MAX_SESSION_BYTES = 4096
 
 /** The session as the store will write it (JSON), in UTF-8 bytes. */
 function storedSize (request: FastifyRequest): number {
-  return Buffer.byteLength(JSON.stringify(storeSessionOf(request)))
+  return Buffer.byteLength(JSON.stringify(serverSessionOf(request)))
 }
 
 /**
@@ -28,20 +28,21 @@ function storedSize (request: FastifyRequest): number {
  * then): what an oversized change goes back to. Taken then, not read back from the store, because
  * a form's id rotation has already replaced the stored copy by the time the change is judged.
  */
-const BEFORE_WRITES = Symbol('store-session.before-writes')
+const BEFORE_WRITES = Symbol('server-store.before-writes')
 type WithSnapshot = FastifyRequest & { [BEFORE_WRITES]: string | null }
 
 /** The session's data, back to what it was before this request's first write. */
 function restoreBeforeWrites (request: FastifyRequest): void {
   const before = (request as WithSnapshot)[BEFORE_WRITES]
-  const data = storeDataOf(request) as Record<string, unknown>
+  const data = serverSessionDataOf(request) as Record<string, unknown>
   for (const key of Object.keys(data)) if (key !== 'cookie') delete data[key]
   if (before !== null) Object.assign(data, JSON.parse(before))
 }
 
 export interface ServerStoreParts {
   description: string
-  store: LockingStore
+  /** @fastify/session's key-value store, with turns (session-locks.ts). */
+  pluginStore: LockingStore
   health: () => Promise<Health>
   close: () => Promise<void>
 }
@@ -51,7 +52,7 @@ export function serverSessionStore (
   cookieName: string,
   cookie: CookieSerializeOptions,
   fresh: FreshIds,
-  { description, store, health, close }: ServerStoreParts,
+  { description, pluginStore, health, close }: ServerStoreParts,
   messages: SessionMessages = DEFAULT_SESSION_MESSAGES
 ): SessionStore {
   // Newest key first: it signs; older ones still verify.
@@ -67,7 +68,7 @@ export function serverSessionStore (
     close,
     async register (app: FastifyInstance) {
       // One request at a time per session: each waits its turn before its session is loaded.
-      const turns = sessionTurns(app, store, signer, cookieName)
+      const turns = sessionTurns(app, pluginStore, signer, cookieName)
       turns.beforeLoad()
       // The plugin re-issues the cookie only when the session changed; otherwise it clears a cookie
       // that does not match. Two cookies must be re-issued even so: an id signed with an older key
@@ -75,7 +76,7 @@ export function serverSessionStore (
       // (Callback hooks: these run on every request, and almost always return at the first check.)
       app.addHook('onSend', (request, _reply, payload, done) => {
         const presented = presentedCookie(request, cookieName)
-        const session = storeSessionOf(request)
+        const session = serverSessionOf(request)
         if (!presented || !session?.sessionId || presented === session.encryptedSessionId || session.isModified()) return done(null, payload)
         const forwardedHere = heldLockOf(request)?.forwarded === true && heldLockOf(request)?.id === session.sessionId
         if (!forwardedHere && signer.unsign(presented).value !== session.sessionId) return done(null, payload)
@@ -86,12 +87,12 @@ export function serverSessionStore (
       // request wrote to it (nothing is lost), with a message saying why.
       app.decorateRequest(BEFORE_WRITES, null)
       app.addHook('onSend', (request, _reply, payload, done) => {
-        if (!storeSessionOf(request) || (request as WithSnapshot)[BEFORE_WRITES] === null) return done(null, payload)
+        if (!serverSessionOf(request) || (request as WithSnapshot)[BEFORE_WRITES] === null) return done(null, payload)
         const bytes = storedSize(request)
         if (bytes <= maxBytes) return done(null, payload)
         restoreBeforeWrites(request)
         const refusal = { category: 'error' as const, message: messages.storeTooLarge(maxBytes) }
-        const kept = storeDataOf(request)
+        const kept = serverSessionDataOf(request)
         kept.flash = withFlash(kept.flash, refusal)
         // The message itself may not fit beside the messages already waiting: then it waits alone;
         // and if even that does not fit (a session near the budget, or over it since maxSessionBytes
@@ -109,7 +110,7 @@ export function serverSessionStore (
       // It also turns SameSite into Lax for a session begun over http, whatever was asked: the
       // option is kept here, as in the cookie store.
       app.addHook('onSend', (request, _reply, payload, done) => {
-        const session = storeSessionOf(request)
+        const session = serverSessionOf(request)
         if (session?.cookie) {
           if (cookie.secure === 'auto') session.cookie.secure = request.protocol === 'https'
           if (cookie.sameSite !== undefined) session.cookie.sameSite = cookie.sameSite
@@ -121,7 +122,7 @@ export function serverSessionStore (
         secret: signer,
         cookieName,
         cookie: { ...cookie },
-        store,
+        store: pluginStore,
         // Ids the stores know as new: only those may be inserted (a reset stays final).
         idGenerator: fresh.generate,
         // A session reaches the store only when something was written to it (a cookieless
@@ -135,7 +136,7 @@ export function serverSessionStore (
       // it here, after the plugin's onRequest hook has loaded the session.
       app.addHook('onRequest', (request, _reply, done) => {
         const presented = request.cookies[cookieName]
-        const session = storeSessionOf(request)
+        const session = serverSessionOf(request)
         if (presented && session?.sessionId && presented !== session.encryptedSessionId) {
           const { valid, value } = signer.unsign(presented)
           if (!valid) request.log.debug({ reason: 'bad signature' }, 'session cookie rejected: starting a new session')
@@ -144,12 +145,12 @@ export function serverSessionStore (
         done()
       })
     },
-    access: (request) => new StoreSessionAccess(request, maxBytes, store)
+    access: (request) => new ServerSessionAccess(request, maxBytes, pluginStore)
   }
 }
 
 /** @fastify/session's session, as views reach it in every store. */
-class StoreSessionAccess implements SessionStorage {
+class ServerSessionAccess implements SessionStorage {
   readonly #request: FastifyRequest
   readonly #maxBytes: number
   readonly #store: LockingStore
@@ -162,12 +163,12 @@ class StoreSessionAccess implements SessionStorage {
 
   // Each method reads request.session anew: reset() replaces it with a new session object.
   get<K extends SessionKey> (key: K): SessionData[K] | undefined {
-    return storeDataOf(this.#request)[key]
+    return serverSessionDataOf(this.#request)[key]
   }
 
   set<K extends SessionKey> (key: K, value: SessionData[K] | undefined): void {
     const request = this.#request as WithSnapshot
-    const data = storeDataOf(request)
+    const data = serverSessionDataOf(request)
     if (request[BEFORE_WRITES] === null) {
       const { cookie: _cookie, ...before } = data as Record<string, unknown>
       request[BEFORE_WRITES] = JSON.stringify(before)
@@ -177,7 +178,7 @@ class StoreSessionAccess implements SessionStorage {
 
   /** Destroys the old entry in the store and issues a new id; what comes after starts from empty. */
   async reset (): Promise<void> {
-    await storeSessionOf(this.#request)!.regenerate()
+    await serverSessionOf(this.#request)!.regenerate()
     ;(this.#request as WithSnapshot)[BEFORE_WRITES] = '{}'
   }
 
@@ -186,7 +187,7 @@ class StoreSessionAccess implements SessionStorage {
    * the browser keep what they had.
    */
   discardChanges (): void {
-    dropStoreSession(this.#request)
+    dropServerSession(this.#request)
   }
 
   /**
@@ -199,7 +200,7 @@ class StoreSessionAccess implements SessionStorage {
    */
   async rotateId (): Promise<void> {
     if (storedSize(this.#request) > this.#maxBytes) return
-    const session = storeSessionOf(this.#request)!
+    const session = serverSessionOf(this.#request)!
     const keys = Object.keys(session).filter((key) => key !== 'cookie')
     const held = heldLockOf(this.#request)
     // No turn on this id: a session begun by this request, whose id nobody else has.
@@ -207,7 +208,7 @@ class StoreSessionAccess implements SessionStorage {
     if (held.forwarded) return
     this.#store.keepForRotation(held.id)
     await session.regenerate(keys)
-    await this.#store.replaced(held, storeSessionOf(this.#request)!.sessionId, this.#request.ip)
+    await this.#store.replaced(held, serverSessionOf(this.#request)!.sessionId, this.#request.ip)
     markLocked(this.#request)
   }
 }

@@ -23,10 +23,11 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { Signer } from '@fastify/cookie'
-import type { SessionStore } from '@fastify/session'
+// @fastify/session calls its key-value store a SessionStore; here that name is the framework's own.
+import type { SessionStore as PluginStore } from '@fastify/session'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { SessionStoreUnavailable } from './session-store.js'
-import { storeSessionOf } from './plugin-sessions.js'
+import { serverSessionOf } from './plugin-sessions.js'
 
 /** The longest a request holds its session's lock: a holder that dies frees it after this. */
 export const LOCK_TTL_MS = 10_000
@@ -61,7 +62,7 @@ export interface HeldLock {
  * A session store that gives turns. `now` is the clock forwards are dated on (Redis's own for the
  * Redis store), in milliseconds.
  */
-export interface LockingStore extends SessionStore {
+export interface LockingStore extends PluginStore {
   now (): number
   /**
    * One try for the session `id` names, following the forwards a request that arrived at
@@ -99,7 +100,7 @@ export function presentedCookie (request: FastifyRequest, cookieName: string): s
 /** Marks @fastify/session's session object with the request's turn (after a load or an id change). */
 export function markLocked (request: FastifyRequest): void {
   const held = heldLockOf(request)
-  const session = storeSessionOf(request) as unknown as ({ sessionId?: string, [LOCK]?: HeldLock } | null | undefined)
+  const session = serverSessionOf(request) as unknown as ({ sessionId?: string, [LOCK]?: HeldLock } | null | undefined)
   if (held && session && session.sessionId === held.id) session[LOCK] = held
 }
 

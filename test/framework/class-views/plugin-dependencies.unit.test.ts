@@ -19,8 +19,8 @@ const PLUGINS = {
   '@fastify/accepts': async (app: ReturnType<typeof Fastify>) => app.register(fastifyAccepts),
   '@fastify/formbody': async (app: ReturnType<typeof Fastify>) => app.register(fastifyFormbody),
   'session-stores': async (app: ReturnType<typeof Fastify>) => {
-    const backend = await openSessionStore({ store: 'cookie', secrets: ['a toy secret, long enough: 0123456789abcdef'], idleTimeout: 60 }, app.log)
-    return app.register(sessionPlugin, { store: backend })
+    const store = await openSessionStore({ store: 'cookie', secrets: ['a toy secret, long enough: 0123456789abcdef'], idleTimeout: 60 }, app.log)
+    return app.register(sessionPlugin, { store })
   }
 } as const
 

@@ -15,16 +15,16 @@ import { openSessionStore, sessionPlugin } from '../../../src/framework/session-
 const templates = mkdtempSync(join(tmpdir(), 'toy-templates-'))
 writeFileSync(join(templates, 'toy.hbs'), '<p>{{greeting}} {{visits}} {{#each nav}}[{{label}}]{{/each}}</p>')
 
-async function boot (t: Test, views: ViewClass[]): Promise<FastifyInstance> {
+async function boot (t: Test, views: ViewClass[], pageContext?: () => Record<string, unknown>): Promise<FastifyInstance> {
   const app = Fastify()
   t.teardown(() => app.close())
   await app.register(fastifyAccepts)
   await app.register(fastifyView, { engine: { handlebars }, root: templates })
-  const backend = await openSessionStore({ store: 'cookie', secrets: ['a toy secret, long enough to derive keys: 0123456789'], idleTimeout: 60 }, app.log)
+  const store = await openSessionStore({ store: 'cookie', secrets: ['a toy secret, long enough to derive keys: 0123456789'], idleTimeout: 60 }, app.log)
   await app.register(async (pages) => {
     await pages.register(fastifyFormbody)
-    await pages.register(sessionPlugin, { store: backend })
-    await pages.register(classViews, { routes: new RouteTable().addRoute('toy', '/'), views, nav: [{ routeName: 'toy', label: 'Toy' }] })
+    await pages.register(sessionPlugin, { store })
+    await pages.register(classViews, { routes: new RouteTable().addRoute('toy', '/'), views, nav: [{ routeName: 'toy', label: 'Toy' }], pageContext })
   })
   await app.ready()
   return app
@@ -76,5 +76,30 @@ t.test('a returned key that would be overwritten fails the page (500), never sil
   const app = await boot(t, [UrlsKey])
   const page = await app.inject('/')
   t.equal(page.statusCode, 500)
+  t.match(page.json().message, /^UrlsKey's view for "toy": "urls" is a name the framework gives every page/)
   t.equal((await app.inject({ url: '/', headers: { accept: 'application/json' } })).json().urls, 'mine', 'JSON has no framework names: the key is the view\'s own')
+})
+
+t.test('a returned key that is also a view property, or in the app\'s pageContext, fails the page naming it', async (t) => {
+  @viewDefaults({ template: 'toy.hbs' })
+  class Twice {
+    @viewProperty
+    get visits (): number { return 3 }
+
+    @viewConfig({ routeName: 'toy' })
+    toy () { return { visits: 4, greeting: 'Hello' } }
+  }
+  const twice = await (await boot(t, [Twice])).inject('/')
+  t.equal(twice.statusCode, 500)
+  t.match(twice.json().message, /^Twice's view for "toy": it returned "visits", which is also a @viewProperty; drop one$/)
+
+  @viewDefaults({ template: 'toy.hbs' })
+  class Greets {
+    @viewConfig({ routeName: 'toy' })
+    toy () { return { greeting: 'Hello' } }
+  }
+  const both = await (await boot(t, [Greets], () => ({ greeting: 'Hi' }))).inject('/')
+  t.equal(both.statusCode, 500)
+  t.match(both.json().message, /^Greets's view for "toy": "greeting" is also in the app's pageContext; call one of them something else$/)
+  t.equal((await (await boot(t, [Greets], () => ({ visits: 9 }))).inject('/')).body, '<p>Hello 9 [Toy]</p>', 'a pageContext key of its own joins the page')
 })

@@ -12,9 +12,9 @@ const SECRET = 'a toy secret, long enough to derive keys: 0123456789'
 /** A toy app whose one route reads (or makes) the session's CSRF token and says whether a session cookie came. */
 async function toyApp (t: Test, options: Partial<SessionStoreOptions> = {}): Promise<FastifyInstance> {
   const app = Fastify()
-  const backend = await openSessionStore({ store: 'cookie', secrets: [SECRET], idleTimeout: 60, ...options }, app.log)
+  const store = await openSessionStore({ store: 'cookie', secrets: [SECRET], idleTimeout: 60, ...options }, app.log)
   await app.register(async (pages) => {
-    await pages.register(sessionPlugin, { store: backend })
+    await pages.register(sessionPlugin, { store })
     pages.get('/toy', async (request) => ({ token: sessionOf(request).csrfToken(), cameWithCookie: hasSessionCookie(request) }))
     // A field far larger than any session may keep, then what the next request finds waiting.
     pages.get('/toy/huge', async (request) => { sessionOf(request).set('formField', { name: 'x', value: 'x'.repeat(6000) }); return 'tried' })

@@ -147,7 +147,7 @@ t.test('redis: a wall-clock step back of 2 s costs at most the writes until the 
   // can step; the toy app's page that only counts.
   const app = await toyApp(t, {
     logger: { level: 'debug', stream: logs.stream },
-    backend: async (log) => {
+    openStore: async (log) => {
       const fresh = new FreshIds()
       const parts = await connectRedisStore({ url: redis.url, prefix: 'clock-step:', connectWait: 0, ttlSeconds: 300, commandTimeout: 1000, wallClock }, fresh, log)
       return serverSessionStore({ store: 'redis', secrets: [SECRET], idleTimeout: 300 }, 'session', { path: '/', httpOnly: true, secure: 'auto' }, fresh, parts)

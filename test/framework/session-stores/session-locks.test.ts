@@ -46,7 +46,7 @@ function contract (t: Test, store: LockingStore, fresh: FreshIds, expireLock: (h
     await save(store, old, { cart: ['apple'] })
     const held = await heldOf(t, store.tryLock(old, store.now(), ME))
     const before = store.now() - 1
-    // As StoreSessionAccess.rotateId does it, through @fastify/session's regenerate (destroy, then set).
+    // As ServerSessionAccess.rotateId does it, through @fastify/session's regenerate (destroy, then set).
     store.keepForRotation(old)
     await destroy(store, old)
     const renewed = fresh.generate()
@@ -99,5 +99,5 @@ t.test('redis store', { skip: hasRedisServer() ? false : REDIS_MISSING }, async 
   const client = createClient({ url: redis.url })
   await client.connect()
   t.teardown(() => client.destroy())
-  contract(t, parts.store, fresh, async (held) => { await client.del(`locks:lock:${held.id}`) })
+  contract(t, parts.pluginStore, fresh, async (held) => { await client.del(`locks:lock:${held.id}`) })
 })
