@@ -3,6 +3,7 @@ import t from 'tap'
 import { buildApp } from '../src/app.js'
 import { MAX_COOKIE_BYTES } from '../src/framework/session-stores/index.js'
 import { Browser, cartOf, countOf, flashesOf, logCapture, testSettings } from './helper.js'
+import { addUntilRefused } from './framework/until-refused.js'
 
 t.test('a cart of long non-ASCII items hits the cookie limit: nothing oversized is sent, nothing lost', async (t) => {
   const logs = logCapture()
@@ -13,19 +14,13 @@ t.test('a cart of long non-ASCII items hits the cookie limit: nothing oversized 
 
   // 80 four-byte characters per item: valid by the cart's rules, ~320 bytes each once encrypted.
   const item = (n: number) => `${n}`.padEnd(80, '🍎')
-  let accepted = 0
-  let refusal
-  for (let n = 1; n <= 20 && refusal === undefined; n++) {
+  const { accepted, refusal } = await addUntilRefused(20, async (n) => {
     const post = await browser.post('/cart', { item: item(n) })
     t.equal(post.statusCode, 303)
     for (const header of [post.headers['set-cookie'] ?? []].flat()) {
       t.ok(Buffer.byteLength(header) <= MAX_COOKIE_BYTES, `Set-Cookie is ${Buffer.byteLength(header)} bytes`)
     }
-    const page = await browser.get('/')
-    const flashes = flashesOf(page)
-    if (flashes.some((f) => f.startsWith('error:'))) refusal = { page, flashes }
-    else accepted = n
-  }
+  }, () => browser.get('/'), flashesOf)
 
   t.ok(refusal, 'the guard refused an update before the cart was full')
   t.ok(accepted >= 5, `the cart kept ${accepted} items first`)

@@ -1,18 +1,8 @@
 import t from 'tap'
 import { RouteTable, viewConfig, viewDefaults, viewProperty, viewsOf } from '../../../src/framework/class-views/index.js'
+import { ToyViews } from './toy-views.js'
 
 t.test('each view gets its route and its template (its own or the class default); view properties are listed', async (t) => {
-  @viewDefaults({ template: 'toy.hbs' })
-  class ToyViews {
-    @viewProperty
-    get visits (): number { return 1 }
-
-    @viewConfig({ routeName: 'toy' })
-    toy () { return {} }
-
-    @viewConfig({ routeName: 'other', template: 'other.hbs' })
-    other () { return {} }
-  }
   const { methods, properties } = viewsOf(ToyViews)
   t.same(methods.map(({ routeName, template }) => ({ routeName, template })), [
     { routeName: 'toy', template: 'toy.hbs' },

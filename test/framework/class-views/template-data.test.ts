@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { classViews, FRAMEWORK_PAGE_KEYS, RouteTable, viewConfig, viewDefaults, viewProperty, type ViewClass } from '../../../src/framework/class-views/index.js'
 import { openSessionStore, sessionPlugin } from '../../../src/framework/session-stores/index.js'
+import { ToyViews } from './toy-views.js'
 
 const templates = mkdtempSync(join(tmpdir(), 'toy-templates-'))
 writeFileSync(join(templates, 'toy.hbs'), '<p>{{greeting}} {{visits}} {{#each nav}}[{{label}}]{{/each}}</p>')
@@ -24,22 +25,14 @@ async function boot (t: Test, views: ViewClass[], pageContext?: () => Record<str
   await app.register(async (pages) => {
     await pages.register(fastifyFormbody)
     await pages.register(sessionPlugin, { store })
-    await pages.register(classViews, { routes: new RouteTable().addRoute('toy', '/'), views, nav: [{ routeName: 'toy', label: 'Toy' }], pageContext })
+    await pages.register(classViews, { routes: new RouteTable().addRoute('toy', '/').addRoute('other', '/other'), views, nav: [{ routeName: 'toy', label: 'Toy' }], pageContext })
   })
   await app.ready()
   return app
 }
 
 t.test('the view\'s data, its properties and the framework\'s names all reach the template', async (t) => {
-  @viewDefaults({ template: 'toy.hbs' })
-  class Toy {
-    @viewProperty
-    get visits (): number { return 3 }
-
-    @viewConfig({ routeName: 'toy' })
-    toy () { return { greeting: 'Hello' } }
-  }
-  const app = await boot(t, [Toy])
+  const app = await boot(t, [ToyViews])
   const page = await app.inject('/')
   t.equal(page.statusCode, 200)
   t.equal(page.body, '<p>Hello 3 [Toy]</p>')
@@ -81,13 +74,12 @@ t.test('a returned key that would be overwritten fails the page (500), never sil
 })
 
 t.test('a returned key that is also a view property, or in the app\'s pageContext, fails the page naming it', async (t) => {
-  @viewDefaults({ template: 'toy.hbs' })
   class Twice {
+    @viewConfig({ routeName: 'toy', template: 'toy.hbs' })
+    toy () { return { visits: 4, greeting: 'Hello' } }
+
     @viewProperty
     get visits (): number { return 3 }
-
-    @viewConfig({ routeName: 'toy' })
-    toy () { return { visits: 4, greeting: 'Hello' } }
   }
   const twice = await (await boot(t, [Twice])).inject('/')
   t.equal(twice.statusCode, 500)

@@ -13,6 +13,7 @@ import { TestClock } from '../test-clock.js'
 import {
   buildToyApp, flashesOf, itemsOf, logCapture, OTHER_SECRET, REDIS_NAMES, SECRET, STALE_FORM, TOY_PREFIX, toyApp, ToyBrowser, visitsOf
 } from '../toy-app.js'
+import { addUntilRefused } from '../until-refused.js'
 import { hasRedisServer, REDIS_MISSING, startRedis, type RedisServer } from '../../redis-server.js'
 import { eventually, limit, within } from '../../limits.js'
 
@@ -397,8 +398,6 @@ for (const mode of ['memory', 'redis'] as const) {
 
     // 75 four-byte characters: about 300 bytes of JSON each.
     const item = (n: number) => `${n} ${'🍎'.repeat(75)}`
-    let accepted = 0
-    let refusal
     // Every key's size as Redis holds it (redis mode), read after each request that may write.
     const keysWithinBudget = async (after: string) => {
       for (const key of await client?.keys(`${TOY_PREFIX}*`) ?? []) {
@@ -406,15 +405,16 @@ for (const mode of ['memory', 'redis'] as const) {
         t.ok(bytes <= 4096, `after ${after}: STRLEN ${bytes} bytes`)
       }
     }
-    for (let n = 1; n <= 20 && refusal === undefined; n++) {
+    let sent = 0
+    const { accepted, refusal } = await addUntilRefused(20, async (n) => {
+      sent = n
       t.equal((await browser.post('/items', { item: item(n) })).statusCode, 303)
       await keysWithinBudget(`adding item ${n}`)
+    }, async () => {
       const page = await browser.get('/')
-      await keysWithinBudget(`the page after item ${n}`)
-      const flashes = flashesOf(page)
-      if (flashes.some((f) => f.startsWith('error:'))) refusal = { page, flashes }
-      else accepted = n
-    }
+      await keysWithinBudget(`the page after item ${sent}`)
+      return page
+    }, flashesOf)
     t.ok(refusal, 'the budget refused a change before 20 items')
     t.ok(accepted >= 4, `the session kept ${accepted} items first`)
     t.same(refusal?.flashes, ['error: That change was not saved: it would have made your session larger than this site keeps for one (4096 bytes).'])
