@@ -116,6 +116,7 @@ export function mountViews (app: FastifyInstance, routes: RouteTable, ViewClass:
   for (const view of methods) {
     // Worked out once here, not per request.
     const nav = routes.nav(options.nav ?? [], view.routeName)
+    const where = `${ViewClass.name}'s view for "${view.routeName}"`
     app.route({
       // HEAD is declared rather than left to Fastify's automatic HEAD route, so it can run dry.
       method: ['GET', 'HEAD'],
@@ -128,7 +129,6 @@ export function mountViews (app: FastifyInstance, routes: RouteTable, ViewClass:
         const session = isHead ? sessionOf(request).dryRun() : sessionOf(request)
         const instance = new ViewClass({ session })
         const data: ViewData = view.call(instance)
-        const where = `${ViewClass.name}'s view for "${view.routeName}"`
         for (const property of properties) {
           if (Object.hasOwn(data, property.name)) throw new Error(`${where}: it returned "${property.name}", which is also a @viewProperty; drop one`)
           data[property.name] = property.read(instance)
