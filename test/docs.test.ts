@@ -3,12 +3,14 @@
 // somewhere; the Pyramid guide says the same in English and in Indonesian; and the README's curl
 // tour prints what the README shows (run for real by scripts/tour.sh).
 import t from 'tap'
-import { spawn } from 'node:child_process'
+import { execFile, spawn } from 'node:child_process'
+import { createHmac } from 'node:crypto'
 import { once } from 'node:events'
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { hasCommand, ROOT } from '../scripts/lib.js'
 import { within } from './limits.js'
+import { Browser, build } from './helper.js'
 
 const DOCS = ['README.md', ...readdirSync(join(ROOT, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)]
 const REPO_PATH = /^(?:src|test|templates|public|scripts|docs|bench)\/[\w./-]*[\w]$|^(?:package\.json|tsconfig\.json|\.env\.example|README\.md|BENCHMARKS\.md)$/
@@ -92,6 +94,33 @@ t.test('the Pyramid guide says the same in English and in Indonesian', async (t)
   t.ok(files.length > 0 && files.length <= 6, `${files.length} files to read`)
   for (const file of files) t.ok(existsSync(join(ROOT, file)), `${file} exists`)
   t.same(readingOrder(indonesian, '## Urutan membaca'), files, 'the same reading order')
+})
+
+// The guide's callout: Pyramid's cookie is signed, so one command reads it; this app's is encrypted.
+t.test('"Signed is not encrypted": the command in each guide reads the step\'s cookie, and nothing of this app\'s', async (t) => {
+  const app = await build(t)
+  const browser = new Browser(app)
+  for (let i = 0; i < 3; i++) await browser.get('/')
+  const ours = browser.jar.cookies.get('session')!
+  t.match(ours, /\S{40,}/, 'this app set a session cookie')
+  for (const guide of ['docs/from-pyramid.md', 'docs/from-pyramid.id.md']) {
+    const [, script, value, printed] = /^node -e "([^"]+)" (\S+)\n# (.*)$/m.exec(read(guide)) ?? []
+    if (script === undefined || value === undefined || printed === undefined) { t.fail(`${guide}: no decode command with its output`); continue }
+    // The value is what Pyramid sets: base64url(HMAC-SHA512 under 'pyramid.session.' + the step's secret, then the JSON).
+    const bytes = Buffer.from(value, 'base64url')
+    const signature = createHmac('sha512', 'pyramid.session.itsaseekreet').update(bytes.subarray(64)).digest()
+    t.ok(signature.equals(bytes.subarray(0, 64)), `${guide}: the cookie is signed with the step's secret, as Pyramid signs it`)
+    t.ok(read(guide).includes(`session=${value}`), `${guide}: the command decodes the cookie shown`)
+    const decode = (cookie: string) => new Promise<string>((resolve, reject) => {
+      execFile(process.execPath, ['-e', script, cookie], (err, stdout) => { if (err) reject(err); else resolve(stdout) })
+    })
+    const pyramid = await decode(value)
+    t.equal(pyramid.trim(), printed, `${guide}: the command prints what the guide shows`)
+    t.same(JSON.parse(pyramid)[2], { counter: 3 }, `${guide}: which is the session, readable by anyone`)
+    const mine = await decode(ours)
+    t.notMatch(mine, /counter/, `${guide}: the same command shows nothing of this app's session`)
+    t.throws(() => JSON.parse(mine), `${guide}: and no JSON`)
+  }
 })
 
 // The tour starts and restarts a real server: CI runs it in one of its three suite runs, not all.
