@@ -20,6 +20,7 @@ import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { parseArgs } from 'node:util'
 import { hasCommand, OwnRedis, ROOT, SERVER_ENTRY, startNode, type Child } from './lib.js'
+import { OwnSentinelTopology } from './sentinel-topology.js'
 import { CONNECTIONS, mean, median, medianOf, visit, wrk, type Measure } from './wrk.js'
 import { compareWithRevision } from './bench-ab.js'
 
@@ -78,6 +79,7 @@ const appEnv = (store: string, extra: Record<string, string> = {}) =>
 
 const redis = hasCommand('redis-server') ? await OwnRedis.start() : undefined
 if (!redis) log('redis-server is not installed (apt-get install redis-server): no redis rows')
+const sentinels = redis ? await OwnSentinelTopology.start() : undefined
 const benchStarted = performance.now()
 const floods: Record<string, Measure[]> = { cookie: [], memory: [] }
 /** RSS (MB) after each slice of the memory-mode flood. */
@@ -106,6 +108,14 @@ try {
   await add('this app, cookie mode', SERVER_ENTRY, appEnv('cookie'))
   await add('this app, memory mode', SERVER_ENTRY, appEnv('memory'))
   if (redis) await add('this app, redis mode', SERVER_ENTRY, appEnv('redis', { REDIS_URL: redis.url }))
+  if (sentinels) {
+    // The same Redis mode through Sentinel (a primary, two replicas): without waiting for a replica,
+    // then with WAIT 1 after each session write (the default with sentinels), so the two rows
+    // differ by WAIT's cost alone.
+    const through = { REDIS_SENTINELS: sentinels.sentinels.map(({ host, port }) => `${host}:${port}`).join(',') }
+    await add('this app, redis mode through Sentinel, REDIS_WRITE_REPLICAS=0', SERVER_ENTRY, appEnv('redis', { ...through, REDIS_WRITE_REPLICAS: '0' }))
+    await add('this app, redis mode through Sentinel, REDIS_WRITE_REPLICAS=1 (WAIT 1)', SERVER_ENTRY, appEnv('redis', { ...through, REDIS_WRITE_REPLICAS: '1' }))
+  }
 
   log(`Node ${nodeVersion}. GET / with a session cookie, one per connection: ${targets.length} servers, ${ROUNDS} rounds of ${SECONDS} s each (wrk), round-robin:`)
   targets.forEach((target, i) => log(`  ${i + 1}. ${target.name}`))
@@ -204,6 +214,7 @@ try {
 } finally {
   for (const child of started) await child.stop()
   await redis?.stop()
+  await sentinels?.stop()
 }
 
 log(`\nNode ${nodeVersion}; ${CONNECTIONS} connections; GET / rows: req/s and latency from the median of ${ROUNDS} rounds, ` +

@@ -9,7 +9,7 @@ import fastifyAccepts from '@fastify/accepts'
 import fastifyFormbody from '@fastify/formbody'
 import fastifyStatic from '@fastify/static'
 import fastifyView from '@fastify/view'
-import { parseSecrets, parseTrustedOrigins, type Settings } from './config.js'
+import { parseSecrets, parseSentinels, parseTrustedOrigins, type Settings } from './config.js'
 import { classViews, RouteTable } from './framework/class-views/index.js'
 import { openSessionStore, sessionPlugin, type SessionStoreOptions } from './framework/session-stores/index.js'
 import { registerErrorPages } from './error-pages.js'
@@ -37,6 +37,7 @@ export interface BuildOptions {
 
 /** The session framework's options, from the app's settings (the one place they are mapped). */
 export function sessionStoreOptions (settings: Settings, clock?: () => number): SessionStoreOptions {
+  const sentinels = parseSentinels(settings.REDIS_SENTINELS)
   return {
     store: settings.SESSION_STORE,
     secrets: parseSecrets(settings.SESSION_SECRET),
@@ -51,8 +52,13 @@ export function sessionStoreOptions (settings: Settings, clock?: () => number): 
       prefix: settings.REDIS_PREFIX,
       connectWait: settings.REDIS_CONNECT_WAIT,
       commandTimeout: settings.REDIS_COMMAND_TIMEOUT,
+      sentinels: sentinels.length === 0
+        ? undefined
+        : { nodes: sentinels, name: settings.REDIS_SENTINEL_NAME, username: settings.REDIS_SENTINEL_USERNAME, password: settings.REDIS_SENTINEL_PASSWORD },
+      // With sentinels, a change is answered once a replica has it too, so a failover cannot lose it.
+      writeReplicas: settings.REDIS_WRITE_REPLICAS ?? (sentinels.length === 0 ? 0 : 1),
       // The startup and health messages name the settings a person can change.
-      names: { url: 'REDIS_URL', connectWait: 'REDIS_CONNECT_WAIT' }
+      names: { url: 'REDIS_URL', connectWait: 'REDIS_CONNECT_WAIT', writeReplicas: 'REDIS_WRITE_REPLICAS' }
     },
     clock
   }

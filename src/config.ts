@@ -8,10 +8,10 @@ import envSchema from 'env-schema'
 import type { FromSchema } from 'json-schema-to-ts'
 import { SESSION_STORES } from './framework/session-stores/index.js'
 import { readOrCreateDevSecret, DEV_SECRET_FILE } from './dev-secret.js'
-import { checkRedisUrl, ConfigError, MAX_TRUST_PROXY_HOPS, MIN_SECRET_LENGTH, parseSecrets, parseTrustedOrigins, parseTrustProxy } from './setting-parsers.js'
+import { checkRedisUrl, ConfigError, MAX_TRUST_PROXY_HOPS, MIN_SECRET_LENGTH, parseSecrets, parseSentinels, parseTrustedOrigins, parseTrustProxy } from './setting-parsers.js'
 
 export {
-  checkRedisUrl, ConfigError, MAX_REDIS_DATABASE, MAX_TRUST_PROXY_HOPS, MIN_SECRET_LENGTH, parseSecrets, parseTrustedOrigins, parseTrustProxy
+  checkRedisUrl, ConfigError, MAX_REDIS_DATABASE, MAX_TRUST_PROXY_HOPS, MIN_SECRET_LENGTH, parseSecrets, parseSentinels, parseTrustedOrigins, parseTrustProxy
 } from './setting-parsers.js'
 
 export const MIN_DISTINCT_SECRET_CHARACTERS = 10
@@ -63,7 +63,16 @@ export const settingsSchema = {
     /** How long to keep trying to reach Redis at startup; 0 fails at once with a clear message. A timer in ms. */
     REDIS_CONNECT_WAIT: { type: 'number', minimum: 0, maximum: 3600, default: 0, description: 'seconds' },
     /** How long one Redis command may take; a slower (or frozen) Redis answers 503 instead of hanging. A timer. */
-    REDIS_COMMAND_TIMEOUT: { type: 'integer', minimum: 1, maximum: 60_000, default: 1000, description: 'milliseconds' }
+    REDIS_COMMAND_TIMEOUT: { type: 'integer', minimum: 1, maximum: 60_000, default: 1000, description: 'milliseconds' },
+    /** Comma list of Sentinel `host:port`s: the primary is asked of them and followed across failovers (REDIS_URL's host is then not used). */
+    REDIS_SENTINELS: { type: 'string', default: '' },
+    /** The name the sentinels monitor the primary under (`sentinel monitor NAME …`). */
+    REDIS_SENTINEL_NAME: { type: 'string', minLength: 1, default: 'mymaster' },
+    /** The sentinels' own credentials, when they require them (their `requirepass`, or an ACL user). */
+    REDIS_SENTINEL_USERNAME: { type: 'string', default: '' },
+    REDIS_SENTINEL_PASSWORD: { type: 'string', default: '' },
+    /** A session write is answered only once this many replicas have it (WAIT); unset: 1 with sentinels, else 0. */
+    REDIS_WRITE_REPLICAS: { type: 'integer', minimum: 0, maximum: 100, description: 'replicas' }
   },
   additionalProperties: false
 } as const
@@ -95,6 +104,7 @@ export function loadSettings (options: LoadOptions = {}): { settings: Settings, 
   parseTrustProxy(settings.TRUST_PROXY)
   parseTrustedOrigins(settings.TRUSTED_ORIGINS)
   checkRedisUrl(settings.REDIS_URL)
+  parseSentinels(settings.REDIS_SENTINELS)
 
   const secret = settings.SESSION_SECRET.trim()
   if (secret) {

@@ -111,3 +111,22 @@ export function parseSecrets (value: string): string[] {
   }
   return secrets
 }
+
+/** One sentinel's address, as the `redis` client's `sentinelRootNodes` take it. */
+export interface SentinelAddress { host: string, port: number }
+
+/**
+ * REDIS_SENTINELS: `host:port,host:port` (an IPv6 host in brackets, `[::1]:26379`); empty means no
+ * Sentinel. Each entry is checked, so a typo stops the start instead of a failover finding it.
+ */
+export function parseSentinels (value: string): SentinelAddress[] {
+  const entries = value.split(',').map((s) => s.trim()).filter((s) => s !== '')
+  return entries.map((entry) => {
+    const match = /^(\[[0-9a-fA-F:.]+\]|[^\s:[\]/@]+):(\d{1,5})$/.exec(entry)
+    const port = Number(match?.[2])
+    if (match === null || port < 1 || port > 65535) {
+      throw new ConfigError(`REDIS_SENTINELS has "${entry}", which is not host:port: list each sentinel as host:port, comma-separated, e.g. REDIS_SENTINELS=10.0.0.1:26379,10.0.0.2:26379,10.0.0.3:26379`)
+    }
+    return { host: match[1]!.replace(/^\[|\]$/g, ''), port }
+  })
+}

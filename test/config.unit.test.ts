@@ -1,7 +1,8 @@
 import t from 'tap'
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { ConfigError, loadSettings, parseSecrets, parseTrustedOrigins, parseTrustProxy } from '../src/config.js'
+import { ConfigError, loadSettings, parseSecrets, parseSentinels, parseTrustedOrigins, parseTrustProxy } from '../src/config.js'
+import { sessionStoreOptions } from '../src/app.js'
 import { SECRET, OTHER_SECRET } from './helper.js'
 
 function load (env: Record<string, string>, devSecretFile = '/nonexistent/never-written') {
@@ -172,6 +173,23 @@ t.test('REDIS_URL is checked whole: scheme, host, port, database index', async (
   for (const url of ['redis://user:s3cr/et@h:6379', 'redis://user:s3cr@et@h:p']) {
     t.notMatch(refusal({ REDIS_URL: url }), /s3cr|et@/, url)
   }
+})
+
+t.test('REDIS_SENTINELS: host:port entries, comma-separated; REDIS_WRITE_REPLICAS: 0 to 100, 1 with sentinels unless set', async (t) => {
+  for (const list of ['', '127.0.0.1:26379', 'a:26379, b:26380 ,c.example:1', '[::1]:26379,h:65535']) t.equal(refusal({ REDIS_SENTINELS: list }), 'accepted', list || '(empty)')
+  t.same(parseSentinels(' [::1]:26379, s2.example:26380 '), [{ host: '::1', port: 26379 }, { host: 's2.example', port: 26380 }], 'parsed, the brackets off an IPv6 host')
+  for (const entry of ['h', 'h:', ':26379', 'h:0', 'h:65536', 'h:2637x', 'redis://h:26379', 'h:26379/0', 'user@h:26379']) {
+    t.match(refusal({ REDIS_SENTINELS: `a:1,${entry}` }), new RegExp(`^REDIS_SENTINELS has "${entry.replace(/[/.]/g, '\\$&')}", which is not host:port: list each sentinel as host:port, comma-separated, e\\.g\\. REDIS_SENTINELS=`), entry)
+  }
+  t.match(refusal({ REDIS_WRITE_REPLICAS: '101' }), /^invalid settings: REDIS_WRITE_REPLICAS must be <= 100 replicas/)
+  t.match(refusal({ REDIS_WRITE_REPLICAS: 'one' }), /^invalid settings: REDIS_WRITE_REPLICAS must be integer/)
+  t.match(refusal({ REDIS_SENTINEL_NAME: '' }), /^invalid settings: REDIS_SENTINEL_NAME must NOT have fewer than 1 characters/)
+  const base = { SESSION_SECRET: SECRET, SESSION_STORE: 'redis' }
+  t.equal(sessionStoreOptions(load(base)).redis?.writeReplicas, 0, 'no sentinels: answered once the primary has it')
+  t.equal(sessionStoreOptions(load({ ...base, REDIS_SENTINELS: 'a:1' })).redis?.writeReplicas, 1, 'sentinels: once a replica has it too')
+  t.equal(sessionStoreOptions(load({ ...base, REDIS_SENTINELS: 'a:1', REDIS_WRITE_REPLICAS: '0' })).redis?.writeReplicas, 0, 'unless set to 0')
+  t.same(sessionStoreOptions(load({ ...base, REDIS_SENTINELS: 'a:1', REDIS_SENTINEL_NAME: 'sessions', REDIS_SENTINEL_PASSWORD: 'pw' })).redis?.sentinels,
+    { nodes: [{ host: 'a', port: 1 }], name: 'sessions', username: '', password: 'pw' }, 'the sentinels, their name and credentials')
 })
 
 // What the server must refuse at start (test/startup-failures.test.ts starts the real server with

@@ -7,7 +7,7 @@ export function addHealthRoute (app: FastifyInstance, sessions: SessionStore): v
     // Always the answer of now: a cache between a checker and the app must not repeat an old one.
     reply.header('cache-control', 'no-store')
     const health = await sessions.health()
-    if (health.ok) return { status: 'ok' }
+    if (health.ok) return health.primary === undefined ? { status: 'ok' } : { status: 'ok', primary: health.primary }
     return reply.code(503).send({ status: 'unavailable', reason: health.reason })
   })
 }

@@ -127,7 +127,7 @@ export const SESSION_SCRIPTS = {
 }
 
 /** Redis refused this write although it answered (so reads may still work): why, from its error. */
-export type WriteRefusal = 'full' | 'permission' | 'replica'
+export type WriteRefusal = 'full' | 'permission' | 'replica' | 'replicas'
 
 /** The error's message, less the location Redis appends to an error raised inside a script. */
 export function messageOf (err: unknown): string {
@@ -137,10 +137,13 @@ export function messageOf (err: unknown): string {
 export function writeRefusalOf (err: unknown): WriteRefusal | undefined {
   const message = messageOf(err)
   // OOM: maxmemory with noeviction; NOPERM: an ACL user without scripts (or another command the
-  // store needs); READONLY: the URL names a replica. PING (and reads) still answer in all three.
+  // store needs); READONLY: the URL names a replica. PING (and reads) still answer in all of these.
   if (message.startsWith('OOM')) return 'full'
   if (message.startsWith('NOPERM')) return 'permission'
   if (message.startsWith('READONLY')) return 'replica'
+  // Fewer replicas than writeReplicas confirmed the write (redis-client.ts), or Redis's own
+  // min-replicas-to-write refused it.
+  if (message.startsWith('NOREPLICAS')) return 'replicas'
   return undefined
 }
 

@@ -8,27 +8,18 @@
  * @see https://github.com/redis/node-redis
  */
 import type { FastifyBaseLogger, Session } from 'fastify'
-import { createClient } from 'redis'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { SessionStoreRefused, SessionStoreUnavailable, SessionStoreUnreachable, type Health } from './session-store.js'
 import { OutageLog } from './outage-log.js'
 import type { FreshIds } from './fresh-ids.js'
-import { isLate, messageOf, RedisClock, RedisSessions, SESSION_SCRIPTS, writeRefusalOf, type WriteRefusal } from './redis-session-store.js'
+import { isLate, messageOf, RedisClock, RedisSessions, writeRefusalOf, type WriteRefusal } from './redis-session-store.js'
 import type { HeldLock, LockingStore } from './session-locks.js'
 import type { ServerStoreParts } from './server-store.js'
+import { openClient, waitingForReplicas, type SentinelOptions } from './redis-client.js'
 
 type Callback = (err?: unknown, result?: unknown) => void
 
-/** The URL without a password, for messages and logs. */
-export function redactUrl (url: string): string {
-  try {
-    const parsed = new URL(url)
-    if (parsed.password) parsed.password = '***'
-    return parsed.toString()
-  } catch {
-    return '(an unparsable URL)'
-  }
-}
+export { redactUrl } from './redis-client.js'
 
 export interface RedisStoreOptions {
   url: string
@@ -44,12 +35,19 @@ export interface RedisStoreOptions {
    * default). Tests step it to play a clock step; not the session-expiry clock.
    */
   wallClock?: () => number
-  /** What the messages call `url` and `connectWait` (the app's own settings); default the option paths. */
-  names?: { url?: string, connectWait?: string }
+  /** Follow the primary these sentinels name, across failovers (`url` then gives only credentials and database). */
+  sentinels?: SentinelOptions
+  /**
+   * A session write is answered only once this many replicas have it (WAIT, within half the
+   * command deadline); fewer is a refusal (503). Default 0: answered once the primary has it.
+   */
+  writeReplicas?: number
+  /** What the messages call `url`, `connectWait` and `writeReplicas` (the app's own settings); default the option paths. */
+  names?: { url?: string, connectWait?: string, writeReplicas?: string }
 }
 
 /** The names the messages use for the options a person can change. */
-interface Names { url: string, connectWait: string }
+interface Names { url: string, connectWait: string, writeReplicas: string }
 
 /** How often the clock offset is measured again, in case the wall clock stepped (see RedisClock). */
 const CLOCK_CHECK_MS = 60_000
@@ -68,6 +66,11 @@ const REFUSALS: Record<WriteRefusal, { page: string, health: Describe, startup: 
     startup: (where, message, names) => `Redis at ${where} refuses the session writes (${message}): the Redis user may not run scripts or a command the app needs; ` +
       `grant it +eval +evalsha +get +set +del +time +ping, or use another user in ${names.url}.`
   },
+  replicas: {
+    page: 'the session store could not copy your change to its replicas in time',
+    health: (where, message, names) => `replicas: the last session write was not confirmed by enough replicas (Redis at ${where}: ${message}); start or repair the replicas, or lower ${names.writeReplicas}`,
+    startup: (where, message, names) => `Redis at ${where} cannot confirm session writes on enough replicas (${message}): start the replicas, or lower ${names.writeReplicas}.`
+  },
   replica: {
     page: 'the session store is a read-only replica',
     health: (where, message, names) => `read-only replica: the session store is a read-only replica (Redis at ${where} refuses writes: ${message}); point ${names.url} at the primary`,
@@ -79,47 +82,58 @@ const REFUSALS: Record<WriteRefusal, { page: string, health: Describe, startup: 
 interface Writes { refused: WriteRefusal | undefined }
 
 export async function connectRedisStore (options: RedisStoreOptions, fresh: FreshIds, log: FastifyBaseLogger): Promise<ServerStoreParts> {
-  const where = redactUrl(options.url)
   const timeout = options.commandTimeout
-  const names: Names = { url: options.names?.url ?? 'redis.url', connectWait: options.names?.connectWait ?? 'redis.connectWait' }
-  const client = createClient({
-    url: options.url,
-    // Fail commands at once while disconnected instead of queueing them: a 503 now beats a hung
-    // request. (A frozen Redis keeps its socket open; the store's own deadline covers that, below.)
-    disableOfflineQueue: true,
-    scripts: SESSION_SCRIPTS,
-    socket: {
-      connectTimeout: 2000,
-      // Keep trying forever, backing off to one attempt every 2 s, so the app recovers by itself.
-      reconnectStrategy: (retries: number) => Math.min(100 * 2 ** retries, 2000)
-    }
-  })
+  const names: Names = {
+    url: options.names?.url ?? 'redis.url',
+    connectWait: options.names?.connectWait ?? 'redis.connectWait',
+    writeReplicas: options.names?.writeReplicas ?? 'redis.writeReplicas'
+  }
+  const opened = openClient(options.url, options.sentinels)
+  const { client, where } = opened
 
   // Transitions only, not every failed reconnect attempt. Before the first connection, errors are
   // the startup's to report (one line, see below), so nothing is logged for them here.
   const outage = new OutageLog(log, where)
   let connected = false
   let lastReason: string | undefined
-  client.on('error', (err: Error) => {
-    lastReason = err.message
-    if (connected) outage.unavailable(err.message)
+  // Sentinel mode: the primary's connection broke (a failover may be under way) and no new one is
+  // ready yet. A sentinel that cannot be reached is no outage while another answers.
+  let primaryLost: string | undefined
+  opened.on('error', (err: unknown) => {
+    const message = messageOf(err) || String(err)
+    if (options.sentinels !== undefined && !message.startsWith('Master Client')) {
+      log.debug({ redis: where, err: message }, 'redis: a sentinel could not be reached')
+      return
+    }
+    // An error of a primary already replaced (its connection closing late) says nothing of now.
+    if (options.sentinels !== undefined && !message.startsWith(`Master Client (${opened.primary() ?? ''})`)) return
+    lastReason = message
+    if (options.sentinels !== undefined && connected) primaryLost ??= message
+    if (connected) outage.unavailable(message)
+  })
+  opened.onPrimaryChange((primary) => {
+    primaryLost = undefined
+    if (connected) log.warn({ redis: where, primary }, 'redis: the sentinels named a new primary')
   })
   // Write deadlines are checked by Redis's clock (see BEFORE_DEADLINE): measured at every
   // connection, when a write is refused as late (our wall clock may have stepped), and on a timer.
   const clock = new RedisClock(() => withinDeadline(timeout, client.time()), options.wallClock ?? Date.now,
     (offset, previous) => log.debug({ redis: where, offsetMs: Math.round(offset), changedMs: Math.round(offset - previous) }, 'redis: clock offset measured'))
   const measureAgain = () => { if (client.isReady) clock.measure().catch(() => {}) }
-  client.on('ready', () => {
-    // A reconnection measures again; the first connection is measured below, before any write.
+  opened.on('ready', () => {
+    // A reconnection (or a new primary: its clock is another machine's) measures again; the first
+    // connection is measured below, before any write.
     if (connected) measureAgain()
     connected = true
     lastReason = undefined
+    primaryLost = undefined
   })
 
   try {
-    await firstConnection(client, options.connectWait, timeout, names)
+    // With sentinels, one that cannot be reached is not the end: connect() tries the next.
+    await firstConnection(client, options.sentinels === undefined ? opened : undefined, options.connectWait, timeout, names)
   } catch (err) {
-    client.destroy()
+    opened.destroy()
     throw unreachable(err, where, options.connectWait, names)
   }
   // Half the request's deadline: a write Redis refuses as late is answered while the request still
@@ -127,24 +141,30 @@ export async function connectRedisStore (options: RedisStoreOptions, fresh: Fres
   const writeDeadline = () => clock.now() + timeout / 2
   // A Redis that answers PING may still refuse every session write (an ACL user without scripts, a
   // replica, a full one): check the writes sessions make, each within the command deadline.
+  // With writeReplicas, the check's writes wait for the replicas too: too few stops the start.
+  const writeReplicas = options.writeReplicas ?? 0
+  const commands = writeReplicas > 0 ? waitingForReplicas(client, opened.batch, writeReplicas, Math.floor(timeout / 2)) : client
   const checkKey = `${options.prefix}startup-check`
   try {
     await clock.measure()
-    await withinDeadline(timeout, client.saveSession(writeDeadline(), checkKey, `${checkKey}:lock`, '', '{}', 1, 'NX'))
-    await withinDeadline(timeout, client.destroySession(writeDeadline(), checkKey, `${checkKey}:lock`, ''))
+    await withinDeadline(timeout, commands.saveSession(writeDeadline(), checkKey, `${checkKey}:lock`, '', '{}', 1, 'NX'))
+    await withinDeadline(timeout, commands.destroySession(writeDeadline(), checkKey, `${checkKey}:lock`, ''))
   } catch (err) {
-    client.destroy()
+    opened.destroy()
     throw startupRefusal(err, where, options.connectWait, names)
   }
-  log.info({ redis: where, prefix: options.prefix }, 'redis: connected')
+  log.info({ redis: where, prefix: options.prefix, primary: opened.primary(), writeReplicas }, 'redis: connected')
   const clockCheck = setInterval(measureAgain, CLOCK_CHECK_MS).unref()
 
   const writes: Writes = { refused: undefined }
-  const sessions = new RedisSessions(client, options.prefix, options.ttlSeconds, fresh, writeDeadline, () => clock.now())
+  const sessions = new RedisSessions(commands, options.prefix, options.ttlSeconds, fresh, writeDeadline, () => clock.now())
   return {
     description: 'redis',
     pluginStore: storeAnswering503(sessions, timeout, writes, outage, measureAgain),
     health: async (): Promise<Health> => {
+      if (primaryLost !== undefined) {
+        return { ok: false, reason: `failover: the connection to the primary was lost (${primaryLost}); waiting for the sentinels to name a new one (${where})` }
+      }
       if (!client.isReady) {
         const auth = /WRONGPASS|NOAUTH/.test(lastReason ?? '')
         return auth
@@ -157,11 +177,12 @@ export async function connectRedisStore (options: RedisStoreOptions, fresh: Fres
         // write of our own, through the sessions' own script, whether it still is (and only then,
         // so a healthy Redis gets no writes from health checks).
         if (writes.refused) {
-          await withinDeadline(timeout, client.saveSession(writeDeadline(), `${options.prefix}healthz`, `${options.prefix}healthz:lock`, '', '{}', 1, 'XX'))
+          await withinDeadline(timeout, commands.saveSession(writeDeadline(), `${options.prefix}healthz`, `${options.prefix}healthz:lock`, '', '{}', 1, 'XX'))
           writes.refused = undefined
           outage.available() // writes work again: said once, here or by the next session write
         }
-        return { ok: true }
+        const primary = opened.primary()
+        return primary === undefined ? { ok: true } : { ok: true, primary }
       } catch (err) {
         noteWrite(writes, err, measureAgain)
         return { ok: false, reason: healthReason(err, where, timeout, names) }
@@ -175,7 +196,7 @@ export async function connectRedisStore (options: RedisStoreOptions, fresh: Fres
         // withinDeadline clears its timer: a bare sleep here kept every closed app's process alive for it.
         if (await withinDeadline(timeout, quit).catch(() => false)) return
       }
-      client.destroy()
+      opened.destroy()
     }
   }
 }
@@ -208,7 +229,8 @@ function startupRefusal (err: unknown, where: string, connectWait: number, names
  * (waitSeconds = 0: a frozen Redis accepts the socket and never answers), or the wait's own limit.
  */
 async function firstConnection (
-  client: { connect (): Promise<unknown>, once (event: 'error', listener: (err: Error) => void): unknown },
+  client: { connect (): Promise<unknown> },
+  errors: { on (event: 'error', listener: (err: unknown) => void): void } | undefined,
   waitSeconds: number,
   commandTimeout: number,
   names: Names
@@ -220,7 +242,7 @@ async function firstConnection (
   const timer = new AbortController()
   const giveUp = waitSeconds === 0
     ? Promise.race([
-      new Promise<never>((_resolve, reject) => client.once('error', reject)),
+      new Promise<never>((_resolve, reject) => errors?.on('error', reject)),
       sleep(commandTimeout, undefined, { signal: timer.signal }).then(() => { throw new CommandDeadlineExceeded(commandTimeout) })
     ])
     : sleep(waitSeconds * 1000, undefined, { signal: timer.signal })

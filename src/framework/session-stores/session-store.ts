@@ -1,4 +1,5 @@
 /** What each session store provides (cookie, memory, redis), and the options that pick and shape one. */
+import type { SentinelOptions } from './redis-client.js'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { CookieSerializeOptions } from '@fastify/cookie'
 import type { SessionMessages } from './messages.js'
@@ -46,17 +47,22 @@ export interface SessionStoreOptions {
     prefix: string
     connectWait: number
     commandTimeout: number
+    /** Follow the primary these sentinels name, across failovers; `url` then gives only credentials and database. */
+    sentinels?: SentinelOptions
+    /** A session write is answered only once this many replicas have it (WAIT); default 0. */
+    writeReplicas?: number
     /**
-     * What the person starting the app calls `url` and `connectWait` (the app's settings, such as
-     * REDIS_URL), for the messages that tell them what to change; default the option paths.
+     * What the person starting the app calls `url`, `connectWait` and `writeReplicas` (the app's
+     * settings, such as REDIS_URL), for the messages that tell them what to change; default the option paths.
      */
-    names?: { url?: string, connectWait?: string }
+    names?: { url?: string, connectWait?: string, writeReplicas?: string }
   }
   /** Milliseconds since the epoch; tests pass a clock they move by hand instead of sleeping. */
   clock?: () => number
 }
 
-export type Health = { ok: true } | { ok: false, reason: string }
+/** `primary`: with Redis Sentinel, where the primary is now (`host:port`). */
+export type Health = { ok: true, primary?: string } | { ok: false, reason: string }
 
 export interface SessionStore {
   /** Which store this is. */
