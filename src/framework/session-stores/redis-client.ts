@@ -153,16 +153,9 @@ export class ReplicasBehind extends Error {
  */
 export function waitingForReplicas (client: RedisCommands, batch: () => WriteBatch, replicas: number, ms: number): RedisCommands {
   const confirmed = async (queue: (batch: WriteBatch) => WriteBatch): Promise<unknown> => {
-    let replies: unknown[]
-    try {
-      replies = await queue(batch()).wait(replicas, ms).execAsPipeline()
-    } catch (err) {
-      // A refused write fails the whole pipeline: pass on the write's own error (LATE, LOCKLOST, OOM…).
-      const failed = err as { replies?: unknown[], errorIndexes?: number[] }
-      throw failed.replies?.[failed.errorIndexes?.[0] ?? -1] ?? err
-    }
-    const [reply, count] = replies
-    if (Number(count) < replicas) throw new ReplicasBehind(Number(count), replicas, ms)
+    // A refused write rejects the pipeline with the write's own error (LATE, LOCKLOST, OOM…).
+    const [reply, count] = await queue(batch()).wait(replicas, ms).execAsPipeline()
+    if (!(Number(count) >= replicas)) throw new ReplicasBehind(Number(count), replicas, ms)
     return reply
   }
   const writes: Write = {

@@ -64,7 +64,7 @@ const REFUSALS: Record<WriteRefusal, { page: string, health: Describe, startup: 
     page: 'the app may not write to the session store: permission denied',
     health: (where, message) => `permission: the app may not write to the session store (Redis at ${where} refuses: ${message})`,
     startup: (where, message, names) => `Redis at ${where} refuses the session writes (${message}): the Redis user may not run scripts or a command the app needs; ` +
-      `grant it +eval +evalsha +get +set +del +time +ping, or use another user in ${names.url}.`
+      `grant it +eval +evalsha +get +set +del +time +ping (and +wait with ${names.writeReplicas}), or use another user in ${names.url}.`
   },
   replicas: {
     page: 'the session store could not copy your change to its replicas in time',
@@ -143,7 +143,8 @@ export async function connectRedisStore (options: RedisStoreOptions, fresh: Fres
   // replica, a full one): check the writes sessions make, each within the command deadline.
   // With writeReplicas, the check's writes wait for the replicas too: too few stops the start.
   const writeReplicas = options.writeReplicas ?? 0
-  const commands = writeReplicas > 0 ? waitingForReplicas(client, opened.batch, writeReplicas, Math.floor(timeout / 2)) : client
+  // (WAIT with 0 ms would wait forever: at least 1.)
+  const commands = writeReplicas > 0 ? waitingForReplicas(client, opened.batch, writeReplicas, Math.max(1, Math.floor(timeout / 2))) : client
   const checkKey = `${options.prefix}startup-check`
   try {
     await clock.measure()
@@ -162,10 +163,7 @@ export async function connectRedisStore (options: RedisStoreOptions, fresh: Fres
     description: 'redis',
     pluginStore: storeAnswering503(sessions, timeout, writes, outage, measureAgain),
     health: async (): Promise<Health> => {
-      if (primaryLost !== undefined) {
-        return { ok: false, reason: `failover: the connection to the primary was lost (${primaryLost}); waiting for the sentinels to name a new one (${where})` }
-      }
-      if (!client.isReady) {
+      if (primaryLost === undefined && !client.isReady) {
         const auth = /WRONGPASS|NOAUTH/.test(lastReason ?? '')
         return auth
           ? { ok: false, reason: `authentication failed: Redis at ${where} refused the credentials (${lastReason})` }
@@ -173,6 +171,8 @@ export async function connectRedisStore (options: RedisStoreOptions, fresh: Fres
       }
       try {
         await withinDeadline(timeout, client.ping())
+        // The primary answers: a broken connection was mended in place (no failover, so no 'ready').
+        primaryLost = undefined
         // PING answers while writes are refused. After a write was refused, check with a short-lived
         // write of our own, through the sessions' own script, whether it still is (and only then,
         // so a healthy Redis gets no writes from health checks).
@@ -185,6 +185,10 @@ export async function connectRedisStore (options: RedisStoreOptions, fresh: Fres
         return primary === undefined ? { ok: true } : { ok: true, primary }
       } catch (err) {
         noteWrite(writes, err, measureAgain)
+        // Sentinel mode: PING waits for a primary until the deadline; say why there is none.
+        if (primaryLost !== undefined) {
+          return { ok: false, reason: `failover: the connection to the primary was lost (${primaryLost}); waiting for the sentinels to name a new one (${where})` }
+        }
         return { ok: false, reason: healthReason(err, where, timeout, names) }
       }
     },
