@@ -1,36 +1,45 @@
 /**
- * `npm run bench`: this app against a bare Fastify page in one run, with the issue's targets marked
- * met or not met. Every server is pinned to CPU 0 (taskset); wrk runs here, pinned to CPU 1, 10
- * connections. wrk (C, cheap per request) keeps even the bare page's server busy: each row shows the
- * server's CPU use, ~100 % when it is saturated, and ratios only mean something between saturated
- * servers. Each connection is a visitor with a session of its own (bench/own-session.lua), and a
+ * `npm run bench`: this app against two baselines in one run, with the targets marked met or not
+ * met: the page's own bytes (the app's home page as it sent it, sent again with no work:
+ * bench/bytes-server.js) and the template page (the same page rendered from the templates, no
+ * session: the ladder's first step). Every server is pinned to CPU 0 (taskset); wrk runs here,
+ * pinned to CPU 1, 10 connections. A ratio counts only from rounds whose baseline was saturated: its
+ * server at ≥ 95 % of its core, or wrk at ≥ 95 % of its own (the load generator the limit, which
+ * the run then says); other rounds are left out, and a row with none says so instead of a ratio. Each connection is a visitor with a session of its own (bench/own-session.lua), and a
  * row per mode has one session on all ten (the store modes take one request at a time per session).
  * The form cycle is a wrk script (bench/form-cycle.lua): one tab, cookie and token per connection. Runs go round-robin (bare, ladder…, app…, then again) so drift hits every server alike.
  * Loopback only; every process started is stopped. Prints Markdown tables.
  *
- *   npm run bench                                    # about 3.5 minutes
- *   BENCH_SECONDS=2 npm run bench                    # shorter runs, noisier figures
+ *   npm run bench                                    # about 7 minutes
+ *   BENCH_SECONDS=1 npm run bench                    # shorter rounds, noisier figures
  *   BENCH_NODE=/path/to/node npm run bench           # the servers under another Node binary
  *   BENCH_FLOOD_SLICES=20 npm run bench              # a longer memory-mode flood (3 s slices)
  *   npm run bench -- --against HEAD~1 [--rounds 6] [--store memory]   # A/B: scripts/bench-ab.ts
  */
 import { randomBytes } from 'node:crypto'
 import { spawnSync } from 'node:child_process'
+import { rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { parseArgs } from 'node:util'
 import { hasCommand, OwnRedis, ROOT, SERVER_ENTRY, startNode, type Child } from './lib.js'
 import { OwnSentinelTopology } from './sentinel-topology.js'
 import { CONNECTIONS, mean, median, medianOf, visit, wrk, type Measure } from './wrk.js'
+import { HttpBrowser } from './client.js'
 import { compareWithRevision } from './bench-ab.js'
 
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 1)
+/** Each round: long enough to be past a server's warm-up (each also gets a warm-up round first). */
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 2)
 const FLOOD_SECONDS = Number(process.env.BENCH_FLOOD_SECONDS ?? 10)
 const NODE = process.env.BENCH_NODE ?? process.execPath
 /** Many short rounds, round-robin, and the median of each server's rounds: this machine's speed drifts within a minute. */
-const ROUNDS = 7
+const ROUNDS = 5
+/** A baseline round counts when its server (or wrk) used at least this much of its core. */
+const SATURATED = 95
 const FLOOD_RUNS = 3
 const LADDER = join(ROOT, 'bench', 'ladder-server.js')
+const BYTES = join(ROOT, 'bench', 'bytes-server.js')
 const FORM_CYCLE = join(ROOT, 'bench', 'form-cycle.lua')
 /** GET / rows: each connection a visitor with a session of its own, as ten people are. */
 const OWN_SESSION = join(ROOT, 'bench', 'own-session.lua')
@@ -64,7 +73,8 @@ if (options.against !== undefined) {
   await compareWithRevision({ rev: options.against, store, rounds: Number(options.rounds), secret: SECRET, script: OWN_SESSION, node: NODE, log })
   process.exit(0)
 }
-interface Row { name: string, measure: Measure, ratio: number, note?: string }
+/** `ratio`: ÷ the page's bytes; `templateRatio`: ÷ the template page (GET / rows); NaN: no round counted. */
+interface Row { name: string, measure: Measure, ratio: number, templateRatio?: number, note?: string }
 const rows: Row[] = []
 const started: Child[] = []
 const fmt = (n: number, digits = 0) => n.toFixed(digits)
@@ -81,6 +91,25 @@ const redis = hasCommand('redis-server') ? await OwnRedis.start() : undefined
 if (!redis) log('redis-server is not installed (apt-get install redis-server): no redis rows')
 const sentinels = redis ? await OwnSentinelTopology.start() : undefined
 const benchStarted = performance.now()
+/** Did this baseline round saturate something: its server, or wrk (then wrk was the limit)? */
+const saturated = (m: Measure) => m.cpu >= SATURATED || m.loadCpu >= SATURATED
+const generatorBound = (m: Measure) => m.cpu < SATURATED && m.loadCpu >= SATURATED
+/** Every baseline round, for the closing line on saturation. */
+const baselineRounds: Measure[] = []
+/** The median of the ratios of the rounds whose baseline counted; NaN when none did. */
+function countedRatio (runs: Measure[], baselines: Measure[]): number {
+  const ratios = runs.flatMap((run, round) => saturated(baselines[round]!) ? [run.rps / baselines[round]!.rps] : [])
+  return ratios.length === 0 ? NaN : medianOf(ratios)
+}
+// The page's bytes: the app's home page as a visitor with a session gets it (cookie mode).
+const pageFile = join(tmpdir(), `bench-page-${process.pid}.html`)
+{
+  const app = await startNode(SERVER_ENTRY, { SESSION_SECRET: SECRET, SESSION_STORE: 'cookie' }, { node: NODE })
+  const browser = new HttpBrowser(app.url)
+  await browser.get('/')
+  writeFileSync(pageFile, (await browser.get('/')).body)
+  await app.stop()
+}
 const floods: Record<string, Measure[]> = { cookie: [], memory: [] }
 /** RSS (MB) after each slice of the memory-mode flood. */
 let memoryFloodRss: number[] = []
@@ -95,7 +124,8 @@ try {
     const cookie = await visit(child.url)
     targets.push({ name, child, headers: cookie ? { cookie } : {}, runs: [] })
   }
-  await add('bare Fastify page, no session (baseline)', LADDER, { LADDER: 'bare' })
+  await add('the page\'s own bytes, no work (baseline)', BYTES, { BENCH_PAGE: pageFile })
+  await add('the template page: bare Fastify, the same page from the templates, no session', LADDER, { LADDER: 'bare' })
   await add('ladder: + secure-session (decrypt, count, encrypt)', LADDER, { LADDER: 'session' })
   await add('ladder: + security, cache and vary headers', LADDER, { LADDER: 'headers' })
   await add('ladder: + a CSRF token for the forms', LADDER, { LADDER: 'csrf' })
@@ -125,22 +155,27 @@ try {
     for (const [i, target] of targets.entries()) {
       const measure = await wrk(target.child, SECONDS, {}, OWN_SESSION)
       target.runs.push(measure)
-      // Each case as it finishes; the ratio is to this round's bare page (the first case).
+      // Each case as it finishes; the ratio is to this round's bytes (the first case).
       const ratio = measure.rps / targets[0]!.runs[round]!.rps
-      log(`    ${i + 1}. ${fmt(measure.rps)} req/s, ratio ${ratio.toFixed(2)}, server CPU ${fmt(measure.cpu)} %  (${target.name})`)
+      log(`    ${i + 1}. ${fmt(measure.rps)} req/s, ratio ${ratio.toFixed(2)}, server CPU ${fmt(measure.cpu)} %, wrk CPU ${fmt(measure.loadCpu)} %  (${target.name})`)
     }
   }
-  baseline = median(targets[0]!.runs).rps
+  const [bytes, template] = [targets[0]!, targets[1]!]
+  baselineRounds.push(...bytes.runs)
+  const counted = bytes.runs.filter(saturated)
+  baseline = counted.length === 0 ? NaN : median(counted).rps
   for (const target of targets) {
     const measure = median(target.runs)
-    // The median of the round ratios, each this server's req/s ÷ the bare page's in the same round:
+    // The median of the round ratios, each this server's req/s ÷ the baseline's in the same round:
     // a round's servers are measured seconds apart, while this machine's speed drifts by up to 2×
     // within a run, so two servers' medians taken separately can come from different speeds.
-    const ratio = medianOf(target.runs.map((run, round) => run.rps / targets[0]!.runs[round]!.rps))
-    rows.push({ name: `GET / — ${target.name}`, measure, ratio })
+    const ratio = countedRatio(target.runs, bytes.runs)
+    const templateRatio = countedRatio(target.runs, template.runs)
+    const note = `${bytes.runs.filter(saturated).length} of ${ROUNDS} rounds counted against the bytes, ${template.runs.filter(saturated).length} against the template page`
+    rows.push({ name: `GET / — ${target.name}`, measure, ratio, templateRatio, note })
   }
   const apps = targets.filter((target) => target.name.startsWith('this app'))
-  const bare = targets[0]!
+  const bare = bytes
   for (const target of targets) if (!apps.includes(target) && target !== bare) await target.child.stop()
 
   // 1b. One session on all 10 connections (one browser firing parallel requests). The store modes
@@ -151,14 +186,16 @@ try {
     const ratios: number[] = []
     for (let round = 0; round < 3; round++) {
       const bareRound = await wrk(bare.child, SECONDS, {}, OWN_SESSION)
+      baselineRounds.push(bareRound)
       const run = await wrk(target.child, SECONDS, target.headers)
       runs.push(run)
-      ratios.push(run.rps / bareRound.rps)
+      if (saturated(bareRound)) ratios.push(run.rps / bareRound.rps)
     }
     const name = target.name.replace('this app, ', '')
     const measure = median(runs)
-    log(`  one session on 10 connections, ${name}: ${fmt(measure.rps)} req/s, ratio ${medianOf(ratios).toFixed(2)}`)
-    rows.push({ name: `GET / — one session on all 10 connections — ${name}`, measure, ratio: medianOf(ratios), note: 'median of 3 rounds, each against a bare round just before it' })
+    const ratio = ratios.length === 0 ? NaN : medianOf(ratios)
+    log(`  one session on 10 connections, ${name}: ${fmt(measure.rps)} req/s, ratio ${ratio.toFixed(2)}`)
+    rows.push({ name: `GET / — one session on all 10 connections — ${name}`, measure, ratio, note: `median of 3 rounds, each against a round of the bytes just before it (${ratios.length} counted)` })
   }
 
   // 2. The form cycle: POST /cart, GET / (the 303's target), POST /cart/clear, GET /, each
@@ -171,15 +208,16 @@ try {
     const ratios: number[] = []
     for (let round = 0; round < 3; round++) {
       const bareRound = await wrk(bare.child, SECONDS, {}, OWN_SESSION)
+      baselineRounds.push(bareRound)
       const run = await wrk(target.child, SECONDS, {}, FORM_CYCLE)
       runs.push(run)
-      ratios.push(run.rps / bareRound.rps)
+      if (saturated(bareRound)) ratios.push(run.rps / bareRound.rps)
     }
     const measure = median(runs)
-    const ratio = medianOf(ratios)
+    const ratio = ratios.length === 0 ? NaN : medianOf(ratios)
     const name = target.name.replace('this app, ', '')
     log(`  form cycle, ${name}: ${fmt(measure.rps)} req/s, ratio ${ratio.toFixed(2)}, server CPU ${fmt(measure.cpu)} %`)
-    rows.push({ name: `POST /cart → GET / → POST /cart/clear → GET / — ${name}`, measure, ratio, note: 'all four requests counted; median of 3 rounds, each against a bare round just before it' })
+    rows.push({ name: `POST /cart → GET / → POST /cart/clear → GET / — ${name}`, measure, ratio, note: `all four requests counted; median of 3 rounds, each against a round of the bytes just before it (${ratios.length} counted)` })
   }
   for (const target of targets) await target.child.stop()
 
@@ -215,15 +253,17 @@ try {
   for (const child of started) await child.stop()
   await redis?.stop()
   await sentinels?.stop()
+  rmSync(pageFile, { force: true })
 }
 
 log(`\nNode ${nodeVersion}; ${CONNECTIONS} connections; GET / rows: req/s and latency from the median of ${ROUNDS} rounds, ` +
-  'ratio = the median of the rounds\' ratios (req/s ÷ the bare page\'s req/s in the same round); other rows: ratio = req/s ÷ the bare page\'s median req/s; ' +
+  'ratio = the median of the counted rounds\' ratios (req/s ÷ the page\'s bytes\' req/s in the same round), beside it the same ÷ the template page; other rows: ratio = req/s ÷ the bytes\' median req/s over the counted rounds; ' +
   `server CPU = % of the one core it is pinned to; whole run ${fmt((performance.now() - benchStarted) / 60_000, 1)} min\n`)
-log('| case | req/s | ratio | server CPU | p50 ms | p99 ms | errors | RSS MB before → after | note |')
-log('|---|---:|---:|---:|---:|---:|---:|---|---|')
-for (const { name, measure: m, ratio, note } of rows) {
-  log(`| ${name} | ${fmt(m.rps)} | ${ratio.toFixed(2)} | ${fmt(m.cpu)} % | ${fmt(m.p50, 2)} | ${fmt(m.p99, 2)} | ${m.errors} | ${fmt(m.rssBefore)} → ${fmt(m.rssAfter)} | ${note ?? ''} |`)
+const shown = (ratio: number | undefined) => ratio === undefined ? '' : Number.isNaN(ratio) ? 'not counted' : ratio.toFixed(2)
+log('| case | req/s | ÷ its bytes | ÷ template page | server CPU | wrk CPU | p50 ms | p99 ms | errors | RSS MB before → after | note |')
+log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|')
+for (const { name, measure: m, ratio, templateRatio, note } of rows) {
+  log(`| ${name} | ${fmt(m.rps)} | ${shown(ratio)} | ${shown(templateRatio)} | ${fmt(m.cpu)} % | ${fmt(m.loadCpu)} % | ${fmt(m.p50, 2)} | ${fmt(m.p99, 2)} | ${m.errors} | ${fmt(m.rssBefore)} → ${fmt(m.rssAfter)} | ${note ?? ''} |`)
 }
 
 // The issue's targets, each marked met or not met from this run's figures, beside the ladder's
@@ -233,13 +273,14 @@ const row = (prefix: string) => rows.find((r) => r.name.startsWith(prefix))
 const LAST_STEP = 'GET / — ladder: + a CSRF token'
 const MEMORY_BOUND = 'GET / — beside the ladder: @fastify/session, its own memory store, + headers and CSRF token'
 const REDIS_BOUND = 'GET / — beside the ladder: @fastify/session, a minimal Redis store, + headers and CSRF token'
-const ratio = (prefix: string) => row(prefix)?.ratio.toFixed(3) ?? '–'
+const ratio = (prefix: string) => row(prefix) ? shown(row(prefix)!.ratio) : '–'
 const p99 = (prefix: string) => row(prefix) ? `${fmt(row(prefix)!.measure.p99, 2)} ms` : '–'
 const cookieGrowth = floods.cookie!.map((m) => m.rssAfter - m.rssBefore)
 type TargetRow = [target: string, result: string, met: boolean | undefined, bound: string]
 const ratioTarget = (label: string, prefix: string, floor: number, boundPrefix?: string): TargetRow => {
   const found = row(prefix)
   // Three decimals: a ratio of 0.398 is not met, and 0.40 would say otherwise.
+  if (found !== undefined && Number.isNaN(found.ratio)) return [label, 'not counted: no baseline round was saturated', undefined, boundPrefix ? ratio(boundPrefix) : '–']
   return [label, found ? found.ratio.toFixed(3) : 'not run', found ? found.ratio >= floor : undefined, boundPrefix ? ratio(boundPrefix) : '–']
 }
 const p99Target = (mode: string, boundPrefix: string): TargetRow => {
@@ -247,10 +288,10 @@ const p99Target = (mode: string, boundPrefix: string): TargetRow => {
   return [`p99 < 5 ms at 10 connections, GET /, ${mode} mode`, found ? `${fmt(found.measure.p99, 2)} ms` : 'not run', found ? found.measure.p99 < 5 : undefined, p99(boundPrefix)]
 }
 const targets: TargetRow[] = [
-  ratioTarget('GET / with a cookie, cookie mode: ≥ 0.50 of bare (aim 0.65)', 'GET / — this app, cookie', 0.5, LAST_STEP),
-  ratioTarget('GET / with a cookie, memory mode: ≥ 0.40', 'GET / — this app, memory', 0.4, MEMORY_BOUND),
-  ratioTarget('GET / with a cookie, redis mode: ≥ 0.30', 'GET / — this app, redis', 0.3, REDIS_BOUND),
-  ratioTarget('form cycle, cookie mode: ≥ 0.45', 'POST /cart → GET / → POST /cart/clear → GET / — cookie', 0.45),
+  ratioTarget('GET / with a cookie, cookie mode: ≥ 0.50 of its own bytes (aim 0.65)', 'GET / — this app, cookie', 0.5, LAST_STEP),
+  ratioTarget('GET / with a cookie, memory mode: ≥ 0.40 of its own bytes', 'GET / — this app, memory', 0.4, MEMORY_BOUND),
+  ratioTarget('GET / with a cookie, redis mode: ≥ 0.30 of its own bytes', 'GET / — this app, redis mode', 0.3, REDIS_BOUND),
+  ratioTarget('form cycle, cookie mode: ≥ 0.45 of the bytes', 'POST /cart → GET / → POST /cart/clear → GET / — cookie', 0.45),
   p99Target('cookie', LAST_STEP),
   p99Target('memory', MEMORY_BOUND),
   p99Target('redis', REDIS_BOUND),
@@ -267,5 +308,7 @@ for (const [target, result, met, bound] of targets) log(`| ${target} | ${result}
 log('\nThe bound is the same figure for the least every page of that mode does: its session plugin, the security headers and the CSRF token. ' +
   'That is the ladder\'s last step (cookie), @fastify/session with its own memory store (memory) or with a minimal Redis store (redis), each with the headers and token. ' +
   'A target its bound misses cannot be met by the app\'s own code.')
-const bareCpu = rows[0]!.measure.cpu
-if (bareCpu < 90) log(`\nThe bare page's server used only ${fmt(bareCpu)} % CPU: it was not saturated, so every ratio above is flattering.`)
+const countedRounds = baselineRounds.filter(saturated)
+log(`\nBaseline rounds (the page's bytes) counted: ${countedRounds.length} of ${baselineRounds.length}, each with its server or wrk at ≥ ${SATURATED} % of a core` +
+  (countedRounds.some(generatorBound) ? `; in ${countedRounds.filter(generatorBound).length} of them wrk, not the server, was the limit (the bytes server could have answered more, so the ratios in those rounds are flattering by that much)` : '') +
+  '. Rounds left out had neither saturated: a ratio against them would flatter.')

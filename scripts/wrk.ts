@@ -3,16 +3,21 @@
  * latency, errors, and the server's own CPU use and RSS (from /proc). Shared by `npm run bench`'s
  * table and its A/B comparison (`npm run bench -- --against REV`).
  */
-import { readFileSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { spawnSync } from 'node:child_process'
 import type { Child } from './lib.js'
 import { HttpBrowser } from './client.js'
 
 export const CONNECTIONS = 10
+const TIME = '/usr/bin/time'
 const TICKS_PER_SECOND = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100
 
-export interface Measure { rps: number, p50: number, p99: number, errors: number, cpu: number, rssBefore: number, rssAfter: number }
-interface Load { rps: number, p50: number, p99: number, errors: number }
+/**
+ * `cpu`: the server's CPU use, % of the one core it is pinned to; `loadCpu`: wrk's own (NaN without
+ * /usr/bin/time): near 100 %, the load generator, not the server, was the limit.
+ */
+export interface Measure { rps: number, p50: number, p99: number, errors: number, cpu: number, loadCpu: number, rssBefore: number, rssAfter: number }
+interface Load { rps: number, p50: number, p99: number, errors: number, loadCpu: number }
 
 function rssMb (child: Child): number {
   const status = readFileSync(`/proc/${child.process.pid}/status`, 'utf8')
@@ -45,9 +50,13 @@ export function wrk (child: Child, seconds: number, headers: Record<string, stri
     const args = [script ? `-t${CONNECTIONS}` : '-t1', `-c${CONNECTIONS}`, `-d${seconds}s`, '--latency',
       ...(script ? ['-s', script] : []),
       ...Object.entries(headers).flatMap(([name, value]) => ['-H', `${name}: ${value}`]), `${child.url}/`]
-    const run = spawnSync('wrk', args, { encoding: 'utf8' })
+    // /usr/bin/time reports wrk's own CPU time, which says whether wrk could have sent more.
+    const timed = existsSync(TIME)
+    const run = timed ? spawnSync(TIME, ['-f', 'WRK_CPU %U %S %e', 'wrk', ...args], { encoding: 'utf8' }) : spawnSync('wrk', args, { encoding: 'utf8' })
     if (run.status !== 0) throw new Error(`wrk ${args.join(' ')} failed (${run.status ?? run.signal}): ${run.stderr}${run.stdout}`)
     const out = run.stdout
+    const [, user, system, elapsed] = /WRK_CPU ([\d.]+) ([\d.]+) ([\d.]+)/.exec(run.stderr) ?? []
+    const loadCpu = timed && elapsed !== undefined ? 100 * (Number(user) + Number(system)) / Number(elapsed) : NaN
     const ms = (percent: number) => {
       const [, value = 'NaN', unit = 'ms'] = new RegExp(`^\\s+${percent}%\\s+([\\d.]+)(us|ms|s)`, 'm').exec(out) ?? []
       return Number(value) * ({ us: 0.001, ms: 1, s: 1000 } as Record<string, number>)[unit]!
@@ -57,7 +66,8 @@ export function wrk (child: Child, seconds: number, headers: Record<string, stri
       rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]),
       p50: ms(50),
       p99: ms(99),
-      errors: socketErrors + Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0)
+      errors: socketErrors + Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0),
+      loadCpu
     }
   })
 }
@@ -80,6 +90,7 @@ export function mean (measures: Measure[]): Measure {
     p50: avg((m) => m.p50),
     p99: avg((m) => m.p99),
     cpu: avg((m) => m.cpu),
+    loadCpu: avg((m) => m.loadCpu),
     errors: measures.reduce((n, m) => n + m.errors, 0),
     rssBefore: measures[0]!.rssBefore,
     rssAfter: measures.at(-1)!.rssAfter

@@ -111,8 +111,12 @@ export async function connectRedisStore (options: RedisStoreOptions, fresh: Fres
     if (options.sentinels !== undefined && connected) primaryLost ??= message
     if (connected) outage.unavailable(message)
   })
+  // When the sentinels last named a new primary: a health check that failed within a deadline of it
+  // failed because of the failover, though the loss is over by the time it answers.
+  let primaryChangedAt = -Infinity
   opened.onPrimaryChange((primary) => {
     primaryLost = undefined
+    primaryChangedAt = Date.now()
     if (connected) log.warn({ redis: where, primary }, 'redis: the sentinels named a new primary')
   })
   // Write deadlines are checked by Redis's clock (see BEFORE_DEADLINE): measured at every
@@ -169,6 +173,7 @@ export async function connectRedisStore (options: RedisStoreOptions, fresh: Fres
           ? { ok: false, reason: `authentication failed: Redis at ${where} refused the credentials (${lastReason})` }
           : { ok: false, reason: `disconnected: the session store (Redis at ${where}) cannot be reached` }
       }
+      const checkStarted = Date.now()
       try {
         await withinDeadline(timeout, client.ping())
         // The primary answers: a broken connection was mended in place (no failover, so no 'ready').
@@ -188,6 +193,9 @@ export async function connectRedisStore (options: RedisStoreOptions, fresh: Fres
         // Sentinel mode: PING waits for a primary until the deadline; say why there is none.
         if (primaryLost !== undefined) {
           return { ok: false, reason: `failover: the connection to the primary was lost (${primaryLost}); waiting for the sentinels to name a new one (${where})` }
+        }
+        if (primaryChangedAt >= checkStarted - timeout) {
+          return { ok: false, reason: `failover: the sentinels have just named a new primary (${opened.primary() ?? '?'}); connecting to it (${where})` }
         }
         return { ok: false, reason: healthReason(err, where, timeout, names) }
       }
