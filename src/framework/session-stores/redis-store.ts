@@ -5,6 +5,8 @@
  * While Redis is unreachable, or answers but refuses writes (no permission, a replica, full),
  * session requests fail fast with a 503 (no offline queue, so nothing hangs), /healthz says why,
  * and the client keeps reconnecting by itself. A Redis that refuses writes at startup stops it.
+ * With sentinels (redis-client.ts), the store follows the primary they name across failovers, and
+ * with writeReplicas a write is answered only once that many replicas have it.
  * @see https://github.com/redis/node-redis
  */
 import type { FastifyBaseLogger, Session } from 'fastify'
