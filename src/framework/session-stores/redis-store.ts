@@ -118,8 +118,10 @@ export async function connectRedisStore (options: RedisStoreOptions, fresh: Fres
   let primaryChangedAt = -Infinity
   opened.onPrimaryChange((primary) => {
     primaryLost = undefined
+    // The first connection names a primary too; only a change after it is a failover.
+    if (!connected) return
     primaryChangedAt = Date.now()
-    if (connected) log.warn({ redis: where, primary }, 'redis: the sentinels named a new primary')
+    log.warn({ redis: where, primary }, 'redis: the sentinels named a new primary')
   })
   // Write deadlines are checked by Redis's clock (see BEFORE_DEADLINE): measured at every
   // connection, when a write is refused as late (our wall clock may have stepped), and on a timer.
