@@ -7,7 +7,9 @@
  * server at ≥ 95 % of its core, or wrk at ≥ 95 % of its own (the load generator the limit, which
  * the run then says); other rounds are left out, and a row with none says so instead of a ratio. Each connection is a visitor with a session of its own (bench/own-session.lua), and a
  * row per mode has one session on all ten (the store modes take one request at a time per session).
- * The form cycle is a wrk script (bench/form-cycle.lua): one tab, cookie and token per connection. Runs go round-robin (bare, ladder…, app…, then again) so drift hits every server alike.
+ * The form cycle is a wrk script (bench/form-cycle.lua): one tab, cookie and token per connection.
+ * Every server's round comes right after a round of the bytes, and its ratio is to that round, so
+ * the machine's drift (up to 2× within a minute) hits both alike.
  * Loopback only; every process started is stopped. Prints Markdown tables.
  *
  *   npm run bench                                    # about 7 minutes
@@ -33,8 +35,8 @@ import { compareWithRevision } from './bench-ab.js'
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 2)
 const FLOOD_SECONDS = Number(process.env.BENCH_FLOOD_SECONDS ?? 10)
 const NODE = process.env.BENCH_NODE ?? process.execPath
-/** Many short rounds, round-robin, and the median of each server's rounds: this machine's speed drifts within a minute. */
-const ROUNDS = 5
+/** Rounds per server, each paired with a round of the bytes: this machine's speed drifts within a minute. */
+const ROUNDS = 3
 /** A baseline round counts when its server (or wrk) used at least this much of its core. */
 const SATURATED = 95
 const FLOOD_RUNS = 3
@@ -96,11 +98,6 @@ const saturated = (m: Measure) => m.cpu >= SATURATED || m.loadCpu >= SATURATED
 const generatorBound = (m: Measure) => m.cpu < SATURATED && m.loadCpu >= SATURATED
 /** Every baseline round, for the closing line on saturation. */
 const baselineRounds: Measure[] = []
-/** The median of the ratios of the rounds whose baseline counted; NaN when none did. */
-function countedRatio (runs: Measure[], baselines: Measure[]): number {
-  const ratios = runs.flatMap((run, round) => saturated(baselines[round]!) ? [run.rps / baselines[round]!.rps] : [])
-  return ratios.length === 0 ? NaN : medianOf(ratios)
-}
 // The page's bytes: the app's home page as a visitor with a session gets it (cookie mode).
 const pageFile = join(tmpdir(), `bench-page-${process.pid}.html`)
 {
@@ -149,32 +146,39 @@ try {
     await add('this app, redis mode through Sentinel, REDIS_WRITE_REPLICAS=1 (WAIT 1)', SERVER_ENTRY, appEnv('redis', { ...through, REDIS_WRITE_REPLICAS: '1' }))
   }
 
-  log(`Node ${nodeVersion}. GET / with a session cookie, one per connection: ${targets.length} servers, ${ROUNDS} rounds of ${SECONDS} s each (wrk), round-robin:`)
+  // Each server's round is paired with a round of the bytes just before it: this machine's speed
+  // drifts by up to 2× within a minute, so a baseline measured a sweep earlier (as a round-robin
+  // would) can come from another speed. A pair counts when its bytes round was saturated.
+  log(`Node ${nodeVersion}. GET / with a session cookie, one per connection: ${targets.length} servers, ${ROUNDS} rounds of ${SECONDS} s each (wrk), each right after a round of the bytes:`)
   targets.forEach((target, i) => log(`  ${i + 1}. ${target.name}`))
   for (const target of targets) await wrk(target.child, SECONDS, {}, target.load) // warm-up
+  const [bytes, template] = [targets[0]!, targets[1]!]
+  const pairs = new Map<Target, Array<{ base: Measure, run: Measure }>>(targets.map((target) => [target, []]))
   for (let round = 0; round < ROUNDS; round++) {
     log(`  round ${round + 1} of ${ROUNDS}:`)
     for (const [i, target] of targets.entries()) {
-      const measure = await wrk(target.child, SECONDS, {}, target.load)
-      target.runs.push(measure)
-      // Each case as it finishes; the ratio is to this round's bytes (the first case).
-      const ratio = measure.rps / targets[0]!.runs[round]!.rps
-      log(`    ${i + 1}. ${fmt(measure.rps)} req/s, ratio ${ratio.toFixed(2)}, server CPU ${fmt(measure.cpu)} %, wrk CPU ${fmt(measure.loadCpu)} %  (${target.name})`)
+      const base = await wrk(bytes.child, SECONDS, {}, bytes.load)
+      baselineRounds.push(base)
+      const run = target === bytes ? base : await wrk(target.child, SECONDS, {}, target.load)
+      target.runs.push(run)
+      pairs.get(target)!.push({ base, run })
+      log(`    ${i + 1}. ${fmt(run.rps)} req/s, ÷ bytes ${(run.rps / base.rps).toFixed(2)}${saturated(base) ? '' : ' (not counted)'}, ` +
+        `server CPU ${fmt(run.cpu)} %, wrk CPU ${fmt(run.loadCpu)} %; bytes ${fmt(base.rps)} req/s at ${fmt(base.cpu)} %  (${target.name})`)
     }
   }
-  const [bytes, template] = [targets[0]!, targets[1]!]
-  baselineRounds.push(...bytes.runs)
-  const counted = bytes.runs.filter(saturated)
+  const countedPairs = (target: Target) => pairs.get(target)!.filter(({ base }) => saturated(base))
+  const pairedRatio = (target: Target) => {
+    const ratios = countedPairs(target).map(({ base, run }) => run.rps / base.rps)
+    return ratios.length === 0 ? NaN : medianOf(ratios)
+  }
+  const counted = baselineRounds.filter(saturated)
   baseline = counted.length === 0 ? NaN : median(counted).rps
   for (const target of targets) {
     const measure = median(target.runs)
-    // The median of the round ratios, each this server's req/s ÷ the baseline's in the same round:
-    // a round's servers are measured seconds apart, while this machine's speed drifts by up to 2×
-    // within a run, so two servers' medians taken separately can come from different speeds.
-    const ratio = countedRatio(target.runs, bytes.runs)
-    const templateRatio = countedRatio(target.runs, template.runs)
-    const note = `${bytes.runs.filter(saturated).length} of ${ROUNDS} rounds counted against the bytes, ${template.runs.filter(saturated).length} against the template page`
-    rows.push({ name: `GET / — ${target.name}`, measure, ratio, templateRatio, note })
+    const ratio = pairedRatio(target)
+    // ÷ the template page: both measured against saturated bytes, so their ratios divide.
+    const templateRatio = ratio / pairedRatio(template)
+    rows.push({ name: `GET / — ${target.name}`, measure, ratio, templateRatio, note: `${countedPairs(target).length} of ${ROUNDS} rounds counted` })
   }
   const apps = targets.filter((target) => target.name.startsWith('this app'))
   const bare = bytes
@@ -259,7 +263,7 @@ try {
 }
 
 log(`\nNode ${nodeVersion}; ${CONNECTIONS} connections; GET / rows: req/s and latency from the median of ${ROUNDS} rounds, ` +
-  'ratio = the median of the counted rounds\' ratios (req/s ÷ the page\'s bytes\' req/s in the same round), beside it the same ÷ the template page; other rows: ratio = req/s ÷ the bytes\' median req/s over the counted rounds; ' +
+  'ratio = the median of the counted rounds\' ratios (req/s ÷ the req/s of the bytes\' round just before), beside it the same ÷ the template page\'s; flood rows: req/s ÷ the bytes\' median over the counted rounds; ' +
   `server CPU = % of the one core it is pinned to; whole run ${fmt((performance.now() - benchStarted) / 60_000, 1)} min\n`)
 const shown = (ratio: number | undefined) => ratio === undefined ? '' : Number.isNaN(ratio) ? 'not counted' : ratio.toFixed(2)
 log('| case | req/s | ÷ its bytes | ÷ template page | server CPU | wrk CPU | p50 ms | p99 ms | errors | RSS MB before → after | note |')
