@@ -83,9 +83,11 @@ function wrkSeconds (out: string): number | undefined {
   return Number(value) * ({ ms: 0.001, s: 1, m: 60 } as Record<string, number>)[unit!]!
 }
 
-/** The middle value (the upper one of an even count). */
+/** The middle value (of an even count, the mean of the two middle ones: never the better of two). */
 export function medianOf (values: number[]): number {
-  return [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!
+  const sorted = [...values].sort((a, b) => a - b)
+  const middle = Math.floor(sorted.length / 2)
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2
 }
 
 /** The median round by req/s (the other figures from that same round), for noisy machines. */
