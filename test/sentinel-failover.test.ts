@@ -223,12 +223,15 @@ async function lostAcrossFailover (t: Test, writeReplicas: number): Promise<{ fr
 }
 
 t.test('what WAIT buys: a write only the old primary had is lost in a failover with REDIS_WRITE_REPLICAS=0, and never acknowledged with 1', { skip }, async (t) => {
+  const rising = (shown: number[]) => shown.every((count, n) => n === 0 || count > shown[n - 1]!)
   const without = await lostAcrossFailover(t, 0)
   t.equal(without.frozenStatus, 200, 'without WAIT, the page answers 200 while no replica has its write')
-  t.same(without.shown, [1, 2, 3, 3], `and the promoted replica never had it: count 3 is shown twice (${without.shown.join(' ')})`)
+  t.notOk(rising(without.shown), `and the promoted replica never had it: a count is shown again (${without.shown.join(' ')}; 1 2 3 3 in every run so far)`)
   const withWait = await lostAcrossFailover(t, 1)
   t.equal(withWait.frozenStatus, 503, 'with REDIS_WRITE_REPLICAS=1, that page answers 503')
-  t.same(withWait.shown, [1, 2, 3], `and after the failover the count goes on from the last one shown (${withWait.shown.join(' ')})`)
+  // Pages that answered 503 while the new primary's replicas caught up may have counted there: the
+  // count can jump, never repeat or go back.
+  t.ok(rising(withWait.shown) && withWait.shown.length >= 3, `and after the failover the count goes on above the last one shown (${withWait.shown.join(' ')})`)
 })
 
 t.test('REDIS_WRITE_REPLICAS=1 on a Redis without replicas: the start stops with one line saying so', { skip }, async (t) => {
