@@ -1,6 +1,12 @@
 /**
- * How pages are rendered: Handlebars templates under templates/, one layout, and every file in
+ * How pages are rendered: Handlebars templates under templates/, and every file in
  * templates/partials/ as a partial by its name. The app and the benchmark's ladder both use this.
+ *
+ * Each page is one template call: it begins with `{{> layout-start}}` and ends with
+ * `{{> layout-end}}`, the layout as two partials, instead of @fastify/view's `layout` option, which
+ * renders the page, merges the data again and renders a second template around it on every
+ * request. Measured on the home page, with the bytes unchanged (test/page-bytes.unit.test.ts):
+ * BENCHMARKS.md, "The render path".
  * @see https://github.com/fastify/point-of-view
  */
 import handlebars from 'handlebars'
@@ -33,8 +39,13 @@ export function viewOptions (production: boolean, defaultContext: Record<string,
   return {
     engine: { handlebars },
     root: TEMPLATES_DIR,
-    layout: 'layout.hbs',
-    options: { partials: partials() },
+    options: {
+      partials: partials(),
+      // Every helper the templates use is one of Handlebars' own (if, each, with, lookup), so
+      // `{{name}}` compiles to a property read, not a call that first looks for a helper named
+      // `name`; a template that names any other helper fails to compile, at boot.
+      compileOptions: { knownHelpersOnly: true }
+    },
     defaultContext: { flashRoles: FLASH_ROLES, ...defaultContext },
     production
   }
