@@ -1,5 +1,8 @@
 // The benchmark's cost ladder: bare Fastify rendering the app's home page (same templates, same
 // size), then with one of the app's costs added at a time, so one run shows what each one costs.
+//   LADDER=string          below the ladder: the page's bytes (BENCH_PAGE) sent as the app sends a
+//                          page, a string with the logger at warn, with no template: what is left of
+//                          the distance from the bytes to the template page is the rendering
 //   LADDER=bare            the page, no session (the ceiling)
 //   LADDER=session         + @fastify/secure-session: decrypt, count, encrypt, Set-Cookie
 //   LADDER=headers         + the app's security headers, Cache-Control and Vary
@@ -20,6 +23,7 @@ import fastifyCookie from '@fastify/cookie'
 import fastifySecureSession from '@fastify/secure-session'
 import fastifySession from '@fastify/session'
 import { randomBytes } from 'node:crypto'
+import { readFileSync } from 'node:fs'
 import { createClient } from 'redis'
 import { securityHeaders } from '../dist/src/security-headers.js'
 import { viewOptions } from '../dist/src/templates.js'
@@ -34,11 +38,12 @@ function csrfTokenOf (session) {
   return token
 }
 const [base, plus] = (process.env.LADDER ?? 'bare').split('+')
+const pageString = base === 'string' ? readFileSync(process.env.BENCH_PAGE, 'utf8') : undefined
 const storeSession = base === 'store-session' || base === 'store-session-redis'
 if (plus !== undefined && (plus !== 'page' || !storeSession)) throw new Error('only store-session and store-session-redis take +page')
 const storeExtras = ['headers', 'csrf'] // what +page adds to a store step
-const step = storeSession ? 0 : STEPS.indexOf(base)
-if (step === -1) throw new Error(`LADDER must be one of ${STEPS.join(', ')}, store-session[+page], store-session-redis[+page]`)
+const step = storeSession || base === 'string' ? 0 : STEPS.indexOf(base)
+if (step === -1) throw new Error(`LADDER must be one of string, ${STEPS.join(', ')}, store-session[+page], store-session-redis[+page]`)
 const has = (name) => step >= STEPS.indexOf(name) || (plus === 'page' && storeExtras.includes(name))
 
 const app = Fastify({ logger: { level: 'warn' } })
@@ -85,6 +90,7 @@ const about = {
 const fixedToken = 'k3dXb3Qq-0cm1Q0Qz3bC8bTg1W9b3P1x2x9n0nZkVb4eYx5pQ6Vc'
 
 app.get('/', (request, reply) => {
+  if (pageString !== undefined) return reply.type('text/html; charset=utf-8').send(pageString)
   let counter = 1234
   if (has('session') || storeSession) {
     counter = (request.session.get('counter') ?? 0) + 1

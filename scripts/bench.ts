@@ -125,6 +125,7 @@ try {
   }
   await add('the page\'s own bytes, no work (baseline)', BYTES, { BENCH_PAGE: pageFile }, undefined)
   await add('the template page: bare Fastify, the same page from the templates, no session', LADDER, { LADDER: 'bare' }, undefined)
+  await add('below the ladder: the page\'s bytes as a string, the logger at warn, no template', LADDER, { LADDER: 'string', BENCH_PAGE: pageFile }, undefined)
   await add('ladder: + secure-session (decrypt, count, encrypt)', LADDER, { LADDER: 'session' })
   await add('ladder: + security, cache and vary headers', LADDER, { LADDER: 'headers' })
   await add('ladder: + a CSRF token for the forms', LADDER, { LADDER: 'csrf' })
