@@ -14,9 +14,11 @@ const TICKS_PER_SECOND = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'u
 
 /**
  * `cpu`: the server's CPU use, % of the one core it is pinned to; `loadCpu`: wrk's own (NaN without
- * /usr/bin/time): near 100 %, the load generator, not the server, was the limit.
+ * /usr/bin/time): near 100 %, the load generator, not the server, was the limit. `coreCpu`: how busy
+ * the server's core was, whoever used it (NaN when the server is not pinned to one core): well above
+ * `cpu`, something else took the server's core; about `cpu` and below 95 %, the server was waiting.
  */
-export interface Measure { rps: number, p50: number, p99: number, errors: number, cpu: number, loadCpu: number, rssBefore: number, rssAfter: number }
+export interface Measure { rps: number, p50: number, p99: number, errors: number, cpu: number, loadCpu: number, coreCpu: number, rssBefore: number, rssAfter: number }
 /** `seconds`: how long the load really ran, as wrk reports it (not its start and its end). */
 interface Load { rps: number, p50: number, p99: number, errors: number, loadCpu: number, seconds?: number }
 
@@ -32,16 +34,33 @@ function cpuSeconds (child: Child): number {
   return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND // utime, stime
 }
 
+/** The one core the process may run on (`Cpus_allowed_list: 0`), or undefined. */
+function pinnedCore (child: Child): number | undefined {
+  const status = readFileSync(`/proc/${child.process.pid}/status`, 'utf8')
+  const core = /Cpus_allowed_list:\s+(\d+)\s*$/m.exec(status)?.[1]
+  return core === undefined ? undefined : Number(core)
+}
+
+/** Seconds a core has been busy so far (every state of proc(5)'s `cpuN` line but idle and iowait). */
+function coreBusySeconds (core: number): number {
+  const line = readFileSync('/proc/stat', 'utf8').split('\n').find((one) => one.startsWith(`cpu${core} `))!
+  const [user, nice, system, , , irq, softirq, steal] = line.split(/\s+/).slice(1).map(Number)
+  return (user! + nice! + system! + irq! + softirq! + (steal ?? 0)) / TICKS_PER_SECOND
+}
+
 /** Runs a load against the child, adding its CPU use (% of one core) and RSS before and after. */
 async function measured (child: Child, seconds: number, run: () => Promise<Load>): Promise<Measure> {
   const rssBefore = rssMb(child)
+  const core = pinnedCore(child)
   const cpuBefore = cpuSeconds(child)
+  const coreBefore = core === undefined ? NaN : coreBusySeconds(core)
   const started = performance.now()
   const { seconds: ran, ...load } = await run()
   // Over the time the load really ran: the whole call also spans starting wrk and its connections,
   // when the server has nothing to do, which read a saturated server as about 90 % in 2 s rounds.
-  const elapsed = ran ?? (performance.now() - started) / 1000
-  return { ...load, cpu: 100 * (cpuSeconds(child) - cpuBefore) / (ran ?? Math.max(elapsed, seconds)), rssBefore, rssAfter: rssMb(child) }
+  const over = ran ?? Math.max((performance.now() - started) / 1000, seconds)
+  const coreCpu = core === undefined ? NaN : 100 * (coreBusySeconds(core) - coreBefore) / over
+  return { ...load, cpu: 100 * (cpuSeconds(child) - cpuBefore) / over, coreCpu, rssBefore, rssAfter: rssMb(child) }
 }
 
 /**
@@ -104,6 +123,7 @@ export function mean (measures: Measure[]): Measure {
     p99: avg((m) => m.p99),
     cpu: avg((m) => m.cpu),
     loadCpu: avg((m) => m.loadCpu),
+    coreCpu: avg((m) => m.coreCpu),
     errors: measures.reduce((n, m) => n + m.errors, 0),
     rssBefore: measures[0]!.rssBefore,
     rssAfter: measures.at(-1)!.rssAfter
