@@ -164,7 +164,7 @@ try {
       target.runs.push(run)
       pairs.get(target)!.push({ base, run })
       log(`    ${i + 1}. ${fmt(run.rps)} req/s, ÷ bytes ${(run.rps / base.rps).toFixed(2)}${saturated(base) ? '' : ' (not counted)'}, ` +
-        `server CPU ${fmt(run.cpu)} % (its core ${fmt(run.coreCpu)} %), wrk CPU ${fmt(run.loadCpu)} %; bytes ${fmt(base.rps)} req/s at ${fmt(base.cpu)} % (its core ${fmt(base.coreCpu)} %)  (${target.name})`)
+        `server CPU ${fmt(run.cpu)} % (its core ${fmt(run.coreCpu)} %), wrk CPU ${fmt(run.loadCpu)} %; bytes ${fmt(base.rps)} req/s at ${fmt(base.cpu)} % (its core ${fmt(base.coreCpu)} %, wrk ${fmt(base.loadCpu)} %)  (${target.name})`)
     }
   }
   const countedPairs = (target: Target) => pairs.get(target)!.filter(({ base }) => saturated(base))

@@ -48,10 +48,31 @@ function coreBusySeconds (core: number): number {
   return (user! + nice! + system! + irq! + softirq! + (steal ?? 0)) / TICKS_PER_SECOND
 }
 
+const QUIET_WINDOW_MS = 200
+const QUIET_LIMIT_MS = 3000
+
+/**
+ * Waits until the core is quiet (at most 10 % busy over 200 ms; at most 3 s): what the server
+ * loaded before is still doing (collecting garbage, closing its connections, its store's replies)
+ * must not take the next round's server's core. Without this wait the bytes baseline, the round
+ * after each other server's, often read 89-94 % of its core while the core itself was 96-100 % busy;
+ * with it, a bytes round below 95 % has its core below 95 % too: it waited for wrk.
+ */
+async function quietCore (core: number): Promise<void> {
+  const limit = performance.now() + QUIET_LIMIT_MS
+  for (;;) {
+    const before = coreBusySeconds(core)
+    await new Promise((resolve) => setTimeout(resolve, QUIET_WINDOW_MS))
+    const busy = (coreBusySeconds(core) - before) / (QUIET_WINDOW_MS / 1000)
+    if (busy <= 0.1 || performance.now() > limit) return
+  }
+}
+
 /** Runs a load against the child, adding its CPU use (% of one core) and RSS before and after. */
 async function measured (child: Child, seconds: number, run: () => Promise<Load>): Promise<Measure> {
-  const rssBefore = rssMb(child)
   const core = pinnedCore(child)
+  if (core !== undefined) await quietCore(core)
+  const rssBefore = rssMb(child)
   const cpuBefore = cpuSeconds(child)
   const coreBefore = core === undefined ? NaN : coreBusySeconds(core)
   const started = performance.now()
