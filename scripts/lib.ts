@@ -49,15 +49,17 @@ export interface Child {
 
 /**
  * Starts a node process on a free loopback port and waits for /healthz: under this Node, or the
- * binary `node` names; pinned to one CPU with taskset when `cpu` is given (and taskset exists).
+ * binary `node` names; pinned to one CPU with taskset when `cpu` is given (and taskset exists);
+ * `nodeArgs` go to node before the script (the profiler's flags, which NODE_OPTIONS refuses).
  */
-export async function startNode (script: string, env: Record<string, string>, options: { cpu?: number, node?: string } = {}): Promise<Child> {
+export async function startNode (script: string, env: Record<string, string>, options: { cpu?: number, node?: string, nodeArgs?: string[] } = {}): Promise<Child> {
   const port = await freePort()
   const url = `http://127.0.0.1:${port}`
   const node = options.node ?? process.execPath
+  const nodeArgs = options.nodeArgs ?? []
   const [command, commandArgs] = options.cpu !== undefined && hasCommand('taskset')
-    ? ['taskset', ['-c', String(options.cpu), node, script]]
-    : [node, [script]]
+    ? ['taskset', ['-c', String(options.cpu), node, ...nodeArgs, script]]
+    : [node, [...nodeArgs, script]]
   const child = spawn(command, commandArgs, {
     cwd: ROOT,
     env: { PATH: process.env.PATH, NODE_ENV: 'production', LOG_LEVEL: 'warn', HOST: '127.0.0.1', PORT: String(port), ...env },

@@ -1,0 +1,117 @@
+/**
+ * `npm run profile`: where a page's server CPU goes. The built app (cookie store unless `--store`)
+ * runs under V8's sampling profiler, pinned to CPU 0, loaded as `npm run bench` loads its GET / rows
+ * (wrk on CPU 1, 10 connections, each a visitor with a session of its own); after a warm-up round,
+ * the samples of one measured round are summed: by part of the page's work, by package and by
+ * function, each as a share of the samples and as microseconds per request. Self time only (what a
+ * function spent in its own code), so no time is counted twice; the profiler itself slows the server
+ * (its req/s is printed), so read the shares, not the totals.
+ *
+ *   npm run profile                         # the cookie store, a 10 s round
+ *   npm run profile -- --store memory --seconds 20
+ */
+import { randomBytes } from 'node:crypto'
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { parseArgs } from 'node:util'
+import { hasCommand, OwnRedis, ROOT, SERVER_ENTRY, startNode } from './lib.js'
+import { wrk } from './wrk.js'
+
+const { values: args } = parseArgs({ options: { store: { type: 'string', default: 'cookie' }, seconds: { type: 'string', default: '10' } } })
+const store = args.store!
+const seconds = Number(args.seconds)
+if (!['cookie', 'memory', 'redis'].includes(store)) throw new Error('--store must be cookie, memory or redis')
+if (!hasCommand('wrk')) {
+  console.error('npm run profile needs wrk (apt-get install wrk).')
+  process.exit(1)
+}
+/** One sample a millisecond: enough for a 10 s round, and a lighter load on the server than V8's default. */
+const INTERVAL_US = 1000
+
+interface ProfileNode { id: number, callFrame: { functionName: string, url: string, lineNumber: number }, children?: number[] }
+interface CpuProfile { nodes: ProfileNode[], samples: number[], timeDeltas: number[] }
+
+/**
+ * The parts of a page's work, by where the code lives (first match wins). `writev` is V8's name for
+ * the native call that hands the answer to the kernel; `(garbage collector)`, `(idle)` and
+ * `(program)` are V8's own.
+ */
+const PARTS: Array<[string, RegExp]> = [
+  ['rendering (Handlebars, @fastify/view)', /node_modules\/(handlebars|@fastify\/view)\//],
+  ['the session cookie (secure-session, sodium, cookie parsing and serializing)', /node_modules\/(@fastify\/secure-session|sodium-native|@fastify\/cookie|cookie)\//],
+  ['server-side sessions (@fastify/session, redis, lru-cache)', /node_modules\/(@fastify\/session|@redis|redis|lru-cache)\//],
+  ['this app and its framework (src/)', /\/dist\/src\//],
+  ['Fastify and its routing, logging, content negotiation', /node_modules\/(fastify|find-my-way|pino|@fastify\/accepts|accepts|negotiator|fast-json-stringify|light-my-request|toad-cache|avvio|@fastify\/[^/]+)\//],
+  ['sending the answer (writev and Node\'s stream code)', /^writev$|node:(net|internal\/stream_base_commons|internal\/streams\/writable|_http_outgoing)/],
+  ['Node\'s HTTP parsing and events', /node:(_http_server|_http_common|_http_incoming|events|internal\/streams\/readable|internal\/process\/task_queues|internal\/timers)|^runMicrotasks$/],
+  ['garbage collection', /^\(garbage collector\)$/],
+  ['idle (waiting for the next request)', /^\(idle\)$/]
+]
+
+const where = (node: ProfileNode) => node.callFrame.url || node.callFrame.functionName
+const partOf = (node: ProfileNode) => PARTS.find(([, pattern]) => pattern.test(where(node)))?.[0] ?? 'other (V8, Node\'s own, native)'
+const packageOf = (node: ProfileNode) => {
+  const url = node.callFrame.url
+  const inModules = /node_modules\/((@[^/]+\/)?[^/]+)\//.exec(url)
+  if (inModules) return inModules[1]!
+  if (url.includes('/dist/src/')) return 'src/' + url.split('/dist/src/')[1]!.split('/')[0]
+  return url || node.callFrame.functionName || '(native)'
+}
+const functionOf = (node: ProfileNode) => {
+  const { functionName, url, lineNumber } = node.callFrame
+  const file = url.includes('node_modules/') ? url.replace(/.*node_modules\//, '') : url.replace(/.*\/dist\//, '')
+  return `${functionName || '(anonymous)'}${file ? ` ${file}:${lineNumber + 1}` : ''}`
+}
+
+const profileDir = mkdtempSync(join(tmpdir(), 'profile-'))
+const redis = store === 'redis' ? await OwnRedis.start() : undefined
+try {
+  const started = performance.now()
+  const app = await startNode(SERVER_ENTRY, {
+    SESSION_SECRET: randomBytes(48).toString('base64url'),
+    SESSION_STORE: store,
+    ...(redis ? { REDIS_URL: redis.url } : {})
+  }, { cpu: 0, nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-interval=${INTERVAL_US}`] })
+  const OWN_SESSION = join(ROOT, 'bench', 'own-session.lua')
+  await wrk(app, 2, {}, OWN_SESSION) // warm-up, left out of the sums
+  const measuredFrom = (performance.now() - started) / 1000
+  const round = await wrk(app, seconds, {}, OWN_SESSION)
+  const measuredTo = (performance.now() - started) / 1000
+  await app.stop()
+
+  const file = readdirSync(profileDir).find((name) => name.endsWith('.cpuprofile'))
+  if (file === undefined) throw new Error(`the server wrote no profile in ${profileDir}`)
+  const profile = JSON.parse(readFileSync(join(profileDir, file), 'utf8')) as CpuProfile
+  const nodes = new Map(profile.nodes.map((node) => [node.id, node]))
+  // The samples of the measured round only: the profile starts with the process (its boot, then
+  // the warm-up); its clock and this script's differ by how long node took to start, a few ms.
+  const sums = { part: new Map<string, number>(), package: new Map<string, number>(), function: new Map<string, number>() }
+  let clock = 0
+  let total = 0
+  for (const [i, id] of profile.samples.entries()) {
+    clock += (profile.timeDeltas[i] ?? 0) / 1e6
+    if (clock < measuredFrom || clock > measuredTo) continue
+    const node = nodes.get(id)!
+    const took = (profile.timeDeltas[i] ?? 0) / 1e6
+    total += took
+    for (const [by, key] of [['part', partOf(node)], ['package', packageOf(node)], ['function', functionOf(node)]] as const) {
+      sums[by].set(key, (sums[by].get(key) ?? 0) + took)
+    }
+  }
+  const requests = round.rps * seconds
+  const table = (title: string, sums: Map<string, number>, rows: number) => {
+    console.log(`\n| ${title} | share | µs per request |\n|---|---:|---:|`)
+    for (const [key, took] of [...sums].sort((a, b) => b[1] - a[1]).slice(0, rows)) {
+      console.log(`| ${key} | ${(100 * took / total).toFixed(1)} % | ${(1e6 * took / requests).toFixed(1)} |`)
+    }
+  }
+  console.log(`${store} store, GET / with a session per connection, ${seconds} s after a 2 s warm-up, under the profiler (a sample every ${INTERVAL_US} µs): ` +
+    `${Math.round(round.rps)} req/s, server CPU ${Math.round(round.cpu)} %, ${(1e6 * total / requests).toFixed(1)} µs sampled per request (Node ${process.version}, ${new Date().toISOString().slice(0, 10)})`)
+  table('part of the work', sums.part, PARTS.length + 1)
+  table('package', sums.package, 15)
+  table('function', sums.function, 25)
+} finally {
+  await redis?.stop()
+  rmSync(profileDir, { recursive: true, force: true })
+}
