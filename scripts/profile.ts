@@ -40,7 +40,8 @@ interface CpuProfile { nodes: ProfileNode[], samples: number[], timeDeltas: numb
 const PARTS: Array<[string, RegExp]> = [
   ['rendering (Handlebars, @fastify/view)', /node_modules\/(handlebars|@fastify\/view)\//],
   ['the session cookie (secure-session, sodium, cookie parsing and serializing)', /node_modules\/(@fastify\/secure-session|sodium-native|@fastify\/cookie|cookie)\//],
-  ['server-side sessions (@fastify/session, redis, lru-cache)', /node_modules\/(@fastify\/session|@redis|redis|lru-cache)\//],
+  ['server-side sessions (@fastify/session, redis, lru-cache)', /node_modules\/(@fastify\/session|@redis|redis|lru-cache|safe-stable-stringify)\//],
+  ['Node\'s crypto (hashes and HMACs: @fastify/session signs the id and hashes the session)', /node:internal\/crypto\//],
   ['this app and its framework (src/)', /\/dist\/src\//],
   ['Fastify and its routing, logging, content negotiation', /node_modules\/(fastify|find-my-way|pino|@fastify\/accepts|accepts|negotiator|fast-json-stringify|light-my-request|toad-cache|avvio|@fastify\/[^/]+)\//],
   ['sending the answer (writev and Node\'s stream code)', /^writev$|node:(net|internal\/stream_base_commons|internal\/streams\/writable|_http_outgoing)/],
