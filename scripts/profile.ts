@@ -11,11 +11,12 @@
  *   npm run profile -- --store memory --seconds 20
  */
 import { randomBytes } from 'node:crypto'
+import { spawnSync } from 'node:child_process'
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
-import { hasCommand, OwnRedis, ROOT, SERVER_ENTRY, startNode } from './lib.js'
+import { hasCommand, OwnRedis, ROOT, SERVER_ENTRY, startNode, type Child } from './lib.js'
 import { wrk } from './wrk.js'
 
 const { values: args } = parseArgs({ options: { store: { type: 'string', default: 'cookie' }, seconds: { type: 'string', default: '10' } } })
@@ -26,11 +27,15 @@ if (!hasCommand('wrk')) {
   console.error('npm run profile needs wrk (apt-get install wrk).')
   process.exit(1)
 }
-/** One sample a millisecond: enough for a 10 s round, and a lighter load on the server than V8's default. */
+// wrk (and this script) on CPU 1, the server on CPU 0, as in `npm run bench`: a loopback write
+// would otherwise wake wrk on the server's own core and count its work as the server's.
+if (hasCommand('taskset')) spawnSync('taskset', ['-a', '-cp', '1', String(process.pid)], { stdio: 'ignore' })
+/** One sample a millisecond (V8's default interval, named here because the output states it). */
 const INTERVAL_US = 1000
 
 interface ProfileNode { id: number, callFrame: { functionName: string, url: string, lineNumber: number }, children?: number[] }
-interface CpuProfile { nodes: ProfileNode[], samples: number[], timeDeltas: number[] }
+/** `startTime`: µs of the monotonic clock, as `process.hrtime` reads it. */
+interface CpuProfile { nodes: ProfileNode[], startTime: number, samples: number[], timeDeltas: number[] }
 
 /**
  * The parts of a page's work, by where the code lives (first match wins). `writev` is V8's name for
@@ -50,8 +55,19 @@ const PARTS: Array<[string, RegExp]> = [
   ['idle (waiting for the next request)', /^\(idle\)$/]
 ]
 
+/** V8's own entries: they have no caller worth charging them to. */
+const V8_ENTRIES = new Set(['writev', '(garbage collector)', '(idle)', '(program)', '(root)'])
 const where = (node: ProfileNode) => node.callFrame.url || node.callFrame.functionName
-const partOf = (node: ProfileNode) => PARTS.find(([, pattern]) => pattern.test(where(node)))?.[0] ?? 'other (V8, Node\'s own, native)'
+/**
+ * A native function (no URL: a regular expression, a hash's `digest`, a string builtin) is charged
+ * to the part of the code that called it, so Handlebars' escaping counts as rendering.
+ */
+function partOf (node: ProfileNode, parents: Map<number, ProfileNode>): string {
+  let charged: ProfileNode | undefined = node
+  while (charged !== undefined && charged.callFrame.url === '' && !V8_ENTRIES.has(charged.callFrame.functionName)) charged = parents.get(charged.id)
+  const found = charged === undefined ? undefined : PARTS.find(([, pattern]) => pattern.test(where(charged)))
+  return found?.[0] ?? 'other (V8, Node\'s own)'
+}
 const packageOf = (node: ProfileNode) => {
   const url = node.callFrame.url
   const inModules = /node_modules\/((@[^/]+\/)?[^/]+)\//.exec(url)
@@ -67,40 +83,45 @@ const functionOf = (node: ProfileNode) => {
 
 const profileDir = mkdtempSync(join(tmpdir(), 'profile-'))
 const redis = store === 'redis' ? await OwnRedis.start() : undefined
+let app: Child | undefined
 try {
-  const started = performance.now()
-  const app = await startNode(SERVER_ENTRY, {
+  app = await startNode(SERVER_ENTRY, {
     SESSION_SECRET: randomBytes(48).toString('base64url'),
     SESSION_STORE: store,
     ...(redis ? { REDIS_URL: redis.url } : {})
   }, { cpu: 0, nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-interval=${INTERVAL_US}`] })
   const OWN_SESSION = join(ROOT, 'bench', 'own-session.lua')
   await wrk(app, 2, {}, OWN_SESSION) // warm-up, left out of the sums
-  const measuredFrom = (performance.now() - started) / 1000
   const round = await wrk(app, seconds, {}, OWN_SESSION)
-  const measuredTo = (performance.now() - started) / 1000
   await app.stop()
+  const { span, requests } = round
+  if (span === undefined || !requests) throw new Error('wrk reported no requests')
 
   const file = readdirSync(profileDir).find((name) => name.endsWith('.cpuprofile'))
   if (file === undefined) throw new Error(`the server wrote no profile in ${profileDir}`)
   const profile = JSON.parse(readFileSync(join(profileDir, file), 'utf8')) as CpuProfile
   const nodes = new Map(profile.nodes.map((node) => [node.id, node]))
-  // The samples of the measured round only: the profile starts with the process (its boot, then
-  // the warm-up); its clock and this script's differ by how long node took to start, a few ms.
+  const parents = new Map<number, ProfileNode>()
+  for (const node of profile.nodes) for (const child of node.children ?? []) parents.set(child, node)
+  // The samples taken while wrk ran, by the profile's own clock (the monotonic clock wrk's span was
+  // read with): not the server's boot, its warm-up or the quiet wait before the round.
   const sums = { part: new Map<string, number>(), package: new Map<string, number>(), function: new Map<string, number>() }
-  let clock = 0
+  let clock = profile.startTime
   let total = 0
+  let samples = 0
   for (const [i, id] of profile.samples.entries()) {
-    clock += (profile.timeDeltas[i] ?? 0) / 1e6
-    if (clock < measuredFrom || clock > measuredTo) continue
+    const took = profile.timeDeltas[i] ?? 0
+    clock += took
+    if (clock < span.from || clock > span.to) continue
     const node = nodes.get(id)!
-    const took = (profile.timeDeltas[i] ?? 0) / 1e6
-    total += took
-    for (const [by, key] of [['part', partOf(node)], ['package', packageOf(node)], ['function', functionOf(node)]] as const) {
-      sums[by].set(key, (sums[by].get(key) ?? 0) + took)
+    samples++
+    total += took / 1e6
+    for (const [by, key] of [['part', partOf(node, parents)], ['package', packageOf(node)], ['function', functionOf(node)]] as const) {
+      sums[by].set(key, (sums[by].get(key) ?? 0) + took / 1e6)
     }
   }
-  const requests = round.rps * seconds
+  const expected = (span.to - span.from) / INTERVAL_US
+  if (samples < expected / 2) throw new Error(`only ${samples} samples in the round, ${Math.round(expected)} expected: the profile's clock and this script's disagree`)
   const table = (title: string, sums: Map<string, number>, rows: number) => {
     console.log(`\n| ${title} | share | µs per request |\n|---|---:|---:|`)
     for (const [key, took] of [...sums].sort((a, b) => b[1] - a[1]).slice(0, rows)) {
@@ -113,6 +134,7 @@ try {
   table('package', sums.package, 15)
   table('function', sums.function, 25)
 } finally {
+  await app?.stop()
   await redis?.stop()
   rmSync(profileDir, { recursive: true, force: true })
 }

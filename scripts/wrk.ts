@@ -18,9 +18,11 @@ const TICKS_PER_SECOND = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'u
  * the server's core was, whoever used it (NaN when the server is not pinned to one core): well above
  * `cpu`, something else took the server's core; about `cpu` and below 95 %, the server was waiting.
  */
-export interface Measure { rps: number, p50: number, p99: number, errors: number, cpu: number, loadCpu: number, coreCpu: number, rssBefore: number, rssAfter: number }
+export interface Measure { rps: number, p50: number, p99: number, errors: number, cpu: number, loadCpu: number, coreCpu: number, rssBefore: number, rssAfter: number, requests?: number, span?: LoadSpan }
+/** When wrk ran, in µs of the monotonic clock (`process.hrtime`, the clock of V8's CPU profiles). */
+export interface LoadSpan { from: number, to: number }
 /** `seconds`: how long the load really ran, as wrk reports it (not its start and its end). */
-interface Load { rps: number, p50: number, p99: number, errors: number, loadCpu: number, seconds?: number }
+interface Load { rps: number, p50: number, p99: number, errors: number, loadCpu: number, seconds?: number, requests?: number, span?: LoadSpan }
 
 function rssMb (child: Child): number {
   const status = readFileSync(`/proc/${child.process.pid}/status`, 'utf8')
@@ -95,7 +97,9 @@ export function wrk (child: Child, seconds: number, headers: Record<string, stri
       ...Object.entries(headers).flatMap(([name, value]) => ['-H', `${name}: ${value}`]), `${child.url}/`]
     // /usr/bin/time reports wrk's own CPU time, which says whether wrk could have sent more.
     const timed = existsSync(TIME)
+    const from = monotonicMicros()
     const run = timed ? spawnSync(TIME, ['-f', 'WRK_CPU %U %S %e', 'wrk', ...args], { encoding: 'utf8' }) : spawnSync('wrk', args, { encoding: 'utf8' })
+    const span = { from, to: monotonicMicros() }
     if (run.status !== 0) throw new Error(`wrk ${args.join(' ')} failed (${run.status ?? run.signal}): ${run.stderr}${run.stdout}`)
     const out = run.stdout
     const [, user, system, elapsed] = /WRK_CPU ([\d.]+) ([\d.]+) ([\d.]+)/.exec(run.stderr) ?? []
@@ -111,10 +115,14 @@ export function wrk (child: Child, seconds: number, headers: Record<string, stri
       p99: ms(99),
       errors: socketErrors + Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0),
       loadCpu,
-      seconds: wrkSeconds(out)
+      seconds: wrkSeconds(out),
+      requests: Number(/(\d+) requests in/.exec(out)?.[1]),
+      span
     }
   })
 }
+
+const monotonicMicros = () => Number(process.hrtime.bigint() / 1000n)
 
 /** `12345 requests in 2.00s` (or ms, or m): how long wrk's load ran. */
 function wrkSeconds (out: string): number | undefined {

@@ -43,7 +43,8 @@ export function viewOptions (production: boolean, defaultContext: Record<string,
       partials: partials(),
       // Every helper the templates use is one of Handlebars' own (if, each, with, lookup), so
       // `{{name}}` compiles to a property read, not a call that first looks for a helper named
-      // `name`; a template that names any other helper fails to compile, at boot.
+      // `name`. A template that names any other helper fails when it is first rendered
+      // (Handlebars compiles on first use), which test/page-bytes.unit.test.ts does for every page.
       compileOptions: { knownHelpersOnly: true }
     },
     defaultContext: { flashRoles: FLASH_ROLES, ...defaultContext },

@@ -6,7 +6,7 @@
 // bc78282: a layout rendered around each page by @fastify/view). A change that makes rendering
 // cheaper must not change a byte; a change meant to change the page rewrites the fixtures, on
 // purpose and in the same commit: `WRITE_PAGE_FIXTURES=1 npm run test:file -- dist/test/page-bytes.unit.test.js`.
-import t from 'tap'
+import t, { type Test } from 'tap'
 import Fastify from 'fastify'
 import fastifyView from '@fastify/view'
 import { readFileSync, writeFileSync } from 'node:fs'
@@ -63,13 +63,21 @@ const PAGES: Record<string, { template: string, data: Record<string, unknown> }>
 
 const writing = process.env.WRITE_PAGE_FIXTURES === '1'
 
-t.test('every page renders to the same bytes as before', async (t) => {
-  const app = Fastify()
-  await app.register(fastifyView, viewOptions(true, { limits: { itemLength: MAX_ITEM_LENGTH, cartItems: MAX_CART_ITEMS } }))
-  t.teardown(() => app.close())
+// In production the templates are compiled once; in development read and compiled on every render
+// (partials included), so an edit shows on reload: both must make the same page.
+for (const production of [true, false]) {
+  t.test(`every page renders to the same bytes as before (${production ? 'production' : 'development'})`, async (t) => {
+    const app = Fastify()
+    await app.register(fastifyView, viewOptions(production, { limits: { itemLength: MAX_ITEM_LENGTH, cartItems: MAX_CART_ITEMS } }))
+    t.teardown(() => app.close())
+    await comparePages(t, (template, data) => app.view(template, data))
+  })
+}
+
+async function comparePages (t: Test, render: (template: string, data: Record<string, unknown>) => Promise<string>) {
   for (const [name, { template, data }] of Object.entries(PAGES)) {
     const file = join(FIXTURES, `${name}.html`)
-    const bytes = Buffer.from(await app.view(template, structuredClone(data)))
+    const bytes = Buffer.from(await render(template, structuredClone(data)))
     if (writing) writeFileSync(file, bytes)
     const before = readFileSync(file)
     // Compared as bytes; on a difference, the first line that differs says where.
@@ -82,7 +90,7 @@ t.test('every page renders to the same bytes as before', async (t) => {
       t.pass(`${name}: ${bytes.length} bytes, unchanged`)
     }
   }
-})
+}
 
 t.test('the fixtures are real pages: the count, the escaped cart item and the flash are in them', async (t) => {
   const page = readFileSync(join(FIXTURES, 'home-cart-and-flashes.html'), 'utf8')
