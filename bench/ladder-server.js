@@ -1,8 +1,5 @@
 // The benchmark's cost ladder: bare Fastify rendering the app's home page (same templates, same
 // size), then with one of the app's costs added at a time, so one run shows what each one costs.
-//   LADDER=string          below the ladder: the page's bytes (BENCH_PAGE) sent as the app sends a
-//                          page, a string with the logger at warn, with no template: what is left of
-//                          the distance from the bytes to the template page is the rendering
 //   LADDER=bare            the page, no session (the ceiling)
 //   LADDER=session         + @fastify/secure-session: decrypt, count, encrypt, Set-Cookie
 //   LADDER=headers         + the app's security headers, Cache-Control and Vary
@@ -15,6 +12,12 @@
 //   …+page                 either of these with what every page of the app must also do: the
 //                          security headers and the CSRF token (store-session+page,
 //                          store-session-redis+page); the benchmark's bound for the store modes
+//   …+bytes                any step with the page's bytes (BENCH_PAGE) sent as a string in place of
+//                          the template, the step's work done all the same: bare+bytes is what
+//                          Fastify and its logger cost before any rendering, and csrf+bytes,
+//                          store-session+page+bytes and store-session-redis+page+bytes are each
+//                          mode's bound if rendering cost nothing (any template engine in place of
+//                          Handlebars and @fastify/view could at best reach it)
 // Started by scripts/bench.ts on PORT; plain JavaScript so it needs no build (it reads the built
 // security headers, view options and cart limits from dist/, which `npm run bench` builds first).
 import Fastify from 'fastify'
@@ -37,17 +40,20 @@ function csrfTokenOf (session) {
   if (token === undefined) session.set('_csrf', token = randomBytes(32).toString('base64url'))
   return token
 }
-const [base, plus] = (process.env.LADDER ?? 'bare').split('+')
-const pageString = base === 'string' ? readFileSync(process.env.BENCH_PAGE, 'utf8') : undefined
+const [base, ...extras] = (process.env.LADDER ?? 'bare').split('+')
 const storeSession = base === 'store-session' || base === 'store-session-redis'
-if (plus !== undefined && (plus !== 'page' || !storeSession)) throw new Error('only store-session and store-session-redis take +page')
+const withPage = extras.includes('page')
+const pageString = extras.includes('bytes') ? readFileSync(process.env.BENCH_PAGE, 'utf8') : undefined
+if (extras.some((extra) => extra !== 'page' && extra !== 'bytes')) throw new Error('a step takes only +page and +bytes')
+if (withPage && !storeSession) throw new Error('only store-session and store-session-redis take +page')
 const storeExtras = ['headers', 'csrf'] // what +page adds to a store step
-const step = storeSession || base === 'string' ? 0 : STEPS.indexOf(base)
-if (step === -1) throw new Error(`LADDER must be one of string, ${STEPS.join(', ')}, store-session[+page], store-session-redis[+page]`)
-const has = (name) => step >= STEPS.indexOf(name) || (plus === 'page' && storeExtras.includes(name))
+const step = storeSession ? 0 : STEPS.indexOf(base)
+if (step === -1) throw new Error(`LADDER must be one of ${STEPS.join(', ')}, store-session[+page], store-session-redis[+page], each with +bytes or not`)
+const has = (name) => step >= STEPS.indexOf(name) || (withPage && storeExtras.includes(name))
 
 const app = Fastify({ logger: { level: 'warn' } })
-await app.register(fastifyView, viewOptions(true, { limits: { itemLength: MAX_ITEM_LENGTH, cartItems: MAX_CART_ITEMS } }))
+// +bytes renders nothing, so @fastify/view (and the onRequest hook it adds) is not there at all.
+if (pageString === undefined) await app.register(fastifyView, viewOptions(true, { limits: { itemLength: MAX_ITEM_LENGTH, cartItems: MAX_CART_ITEMS } }))
 if (has('session')) {
   await app.register(fastifyCookie)
   await app.register(fastifySecureSession, { key: randomBytes(32), cookie: { path: '/', httpOnly: true, sameSite: 'lax' } })
@@ -90,7 +96,6 @@ const about = {
 const fixedToken = 'k3dXb3Qq-0cm1Q0Qz3bC8bTg1W9b3P1x2x9n0nZkVb4eYx5pQ6Vc'
 
 app.get('/', (request, reply) => {
-  if (pageString !== undefined) return reply.type('text/html; charset=utf-8').send(pageString)
   let counter = 1234
   if (has('session') || storeSession) {
     counter = (request.session.get('counter') ?? 0) + 1
@@ -98,6 +103,7 @@ app.get('/', (request, reply) => {
   }
   if (has('headers')) reply.header('cache-control', 'no-store').header('vary', 'Cookie, Accept')
   const csrfToken = has('csrf') ? csrfTokenOf(request.session) : fixedToken
+  if (pageString !== undefined) return reply.type('text/html; charset=utf-8').send(pageString)
   return reply.view('home.hbs', { name: 'Home View', counter, cart: [], urls, nav, flashes: [], csrfToken, about })
 })
 app.get('/healthz', async () => ({ status: 'ok' }))
