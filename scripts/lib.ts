@@ -50,9 +50,10 @@ export interface Child {
 /**
  * Starts a node process on a free loopback port and waits for /healthz: under this Node, or the
  * binary `node` names; pinned to one CPU with taskset when `cpu` is given (and taskset exists);
- * `nodeArgs` go to node before the script (the profiler's flags, which NODE_OPTIONS refuses).
+ * `nodeArgs` go to node before the script (the profiler's flags, which NODE_OPTIONS refuses);
+ * `onStdout` gets what the process writes to its standard output (ignored otherwise).
  */
-export async function startNode (script: string, env: Record<string, string>, options: { cpu?: number, node?: string, nodeArgs?: string[] } = {}): Promise<Child> {
+export async function startNode (script: string, env: Record<string, string>, options: { cpu?: number, node?: string, nodeArgs?: string[], onStdout?: (text: string) => void } = {}): Promise<Child> {
   const port = await freePort()
   const url = `http://127.0.0.1:${port}`
   const node = options.node ?? process.execPath
@@ -63,8 +64,9 @@ export async function startNode (script: string, env: Record<string, string>, op
   const child = spawn(command, commandArgs, {
     cwd: ROOT,
     env: { PATH: process.env.PATH, NODE_ENV: 'production', LOG_LEVEL: 'warn', HOST: '127.0.0.1', PORT: String(port), ...env },
-    stdio: ['ignore', 'ignore', 'inherit']
+    stdio: ['ignore', options.onStdout ? 'pipe' : 'ignore', 'inherit']
   })
+  if (options.onStdout) child.stdout!.setEncoding('utf8').on('data', options.onStdout)
   const exited = once(child, 'exit')
   await Promise.race([
     waitFor(() => healthy(url), 15_000, `${script} on ${url}`),
