@@ -90,6 +90,8 @@ interface Row { name: string, measure: Measure, ratio: number, templateRatio?: n
 const rows: Row[] = []
 const started: Child[] = []
 const fmt = (n: number, digits = 0) => n.toFixed(digits)
+/** A change in MB with its sign: +0.8, -2.3. */
+const signedMb = (mb: number) => `${mb >= 0 ? '+' : ''}${fmt(mb, 1)}`
 
 async function start (script: string, env: Record<string, string>): Promise<Child> {
   const child = await startNode(script, env, { cpu: 0, node: NODE })
@@ -275,11 +277,11 @@ try {
       }
       floods[store]!.push(measure)
       const growth = measure.rssAfter - measure.rssBefore
-      log(`  cookieless flood, ${store} mode, run ${run + 1}: ${fmt(measure.rps)} req/s, ratio ${(measure.rps / baseline).toFixed(2)}, RSS +${fmt(growth, 1)} MB`)
+      log(`  cookieless flood, ${store} mode, run ${run + 1}: ${fmt(measure.rps)} req/s, ratio ${(measure.rps / baseline).toFixed(2)}, RSS ${signedMb(growth)} MB`)
       const note = store === 'memory'
         ? `RSS after each ${SLICE_SECONDS} s slice: ${memoryFloodRss.map((mb) => fmt(mb)).join(', ')} MB; the heap major collections left, highest in each slice: ` +
           `${memoryFloodHeaps.map((heaps) => heaps.length ? fmt(Math.max(...heaps), 1) : '–').join(', ')} MB; store bounded at ${FLOOD_STORE_MAX} sessions`
-        : `RSS +${fmt(growth, 1)} MB`
+        : `RSS ${signedMb(growth)} MB`
       rows.push({ name: `GET / cookieless flood, ${store === 'memory' ? FLOOD_SLICES * SLICE_SECONDS : FLOOD_SECONDS} s — ${store} mode${store === 'cookie' ? `, run ${run + 1}` : ''}`, measure, ratio: measure.rps / baseline, note })
       await child.stop()
       await sleep(200)
@@ -340,22 +342,21 @@ const targets: TargetRow[] = [
   p99Target('cookie', LAST_STEP),
   p99Target('memory', MEMORY_BOUND),
   p99Target('redis', REDIS_BOUND),
-  [`cookieless flood, cookie mode: RSS growth < 50 MB in every run (${FLOOD_RUNS} runs)`, cookieGrowth.map((g) => `+${fmt(g, 1)}`).join(', ') + ' MB', cookieGrowth.every((g) => g < 50), '–', '–'],
+  [`cookieless flood, cookie mode: RSS growth < 50 MB in every run (${FLOOD_RUNS} runs)`, cookieGrowth.map(signedMb).join(', ') + ' MB', cookieGrowth.every((g) => g < 50), '–', '–'],
   (() => {
     const label = `cookieless flood, memory mode: bounded (the heap major collections leave: the second half's highest ≤ the first half's + ${BOUNDED_MB} MB; ` +
       `without a major collection in each half, its RSS: the second half's highest ≤ the first half's + ${BOUNDED_RSS_MB} MB)`
     if (memoryFloodHeaps.length === 0) return [label, 'not run', undefined, '–', '–'] satisfies TargetRow
     const half = Math.floor(memoryFloodHeaps.length / 2)
     const [first, second] = [memoryFloodHeaps.slice(0, half).flat(), memoryFloodHeaps.slice(half).flat()]
-    const signed = (mb: number) => `${mb >= 0 ? '+' : ''}${fmt(mb, 1)} MB`
     // A store that keeps every session grows the heap so fast that V8 raises its limit instead of
     // collecting: a half with no major collection is judged by RSS, which then climbs.
     if (first.length === 0 || second.length === 0) {
       const rise = Math.max(...memoryFloodRss.slice(half)) - Math.max(...memoryFloodRss.slice(0, half))
-      return [label, `RSS ${signed(rise)} (a half had no major collection)`, rise <= BOUNDED_RSS_MB, '–', '–'] satisfies TargetRow
+      return [label, `RSS ${signedMb(rise)} MB (a half had no major collection)`, rise <= BOUNDED_RSS_MB, '–', '–'] satisfies TargetRow
     }
     const rise = Math.max(...second) - Math.max(...first)
-    return [label, `heap ${signed(rise)} (${fmt(Math.max(...first), 1)} → ${fmt(Math.max(...second), 1)} MB)`, rise <= BOUNDED_MB, '–', '–'] satisfies TargetRow
+    return [label, `heap ${signedMb(rise)} MB (${fmt(Math.max(...first), 1)} → ${fmt(Math.max(...second), 1)} MB)`, rise <= BOUNDED_MB, '–', '–'] satisfies TargetRow
   })()
 ]
 log('\n| target | this run | met? | the ladder\'s bound | the bound if rendering cost nothing |\n|---|---|---|---|---|')
