@@ -12,7 +12,7 @@
  * the machine's drift (up to 2× within a minute) hits both alike.
  * Loopback only; every process started is stopped. Prints Markdown tables.
  *
- *   npm run bench                                    # about 7 minutes
+ *   npm run bench                                    # about 9 minutes
  *   BENCH_SECONDS=1 npm run bench                    # shorter rounds, noisier figures
  *   BENCH_NODE=/path/to/node npm run bench           # the servers under another Node binary
  *   BENCH_FLOOD_SLICES=20 npm run bench              # a longer memory-mode flood (3 s slices)
