@@ -20,7 +20,7 @@
  */
 import { randomBytes } from 'node:crypto'
 import { spawnSync } from 'node:child_process'
-import { rmSync, writeFileSync } from 'node:fs'
+import { readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -61,6 +61,7 @@ const FLOOD_STORE_MAX = 2_000
  * collection in 24 s when tried), so a half without one is judged by RSS, which then climbs.
  */
 const FLOOD_SLICES = Number(process.env.BENCH_FLOOD_SLICES ?? 8)
+if (!Number.isInteger(FLOOD_SLICES) || FLOOD_SLICES < 2) throw new Error(`BENCH_FLOOD_SLICES must be a whole number of at least 2 (two halves to compare), not ${process.env.BENCH_FLOOD_SLICES}`)
 const SLICE_SECONDS = 3
 const BOUNDED_MB = 2
 /** The rule before it, for a flood during which V8 did no major collection in a half. */
@@ -90,8 +91,8 @@ interface Row { name: string, measure: Measure, ratio: number, templateRatio?: n
 const rows: Row[] = []
 const started: Child[] = []
 const fmt = (n: number, digits = 0) => n.toFixed(digits)
-/** A change in MB with its sign: +0.8, -2.3. */
-const signedMb = (mb: number) => `${mb >= 0 ? '+' : ''}${fmt(mb, 1)}`
+/** A change in MB with its sign: +0.8, -2.3 (and +0.0, not -0.0). */
+const signedMb = (mb: number) => { const tenths = Math.round(mb * 10) / 10 || 0; return `${tenths >= 0 ? '+' : ''}${fmt(tenths, 1)}` }
 
 async function start (script: string, env: Record<string, string>): Promise<Child> {
   const child = await startNode(script, env, { cpu: 0, node: NODE })
@@ -112,6 +113,8 @@ const generatorBound = (m: Measure) => m.cpu < SATURATED && m.loadCpu >= SATURAT
 const baselineRounds: Measure[] = []
 // The page's bytes: the app's home page as a visitor with a session gets it (cookie mode).
 const pageFile = join(tmpdir(), `bench-page-${process.pid}.html`)
+/** The memory-mode flood's server writes its --trace-gc lines here. */
+const gcTraceFile = join(tmpdir(), `bench-gc-${process.pid}.txt`)
 {
   const app = await startNode(SERVER_ENTRY, { SESSION_SECRET: SECRET, SESSION_STORE: 'cookie' }, { node: NODE })
   const browser = new HttpBrowser(app.url)
@@ -254,21 +257,25 @@ try {
   //    bounded (the server runs with --trace-gc for that).
   for (const store of ['cookie', 'memory'] as const) {
     for (let run = 0; run < (store === 'cookie' ? FLOOD_RUNS : 1); run++) {
-      let gcTrace = ''
-      const child = store === 'memory'
-        ? await startNode(SERVER_ENTRY, appEnv(store, { SESSION_STORE_MAX: String(FLOOD_STORE_MAX) }), { cpu: 0, node: NODE, nodeArgs: ['--trace-gc'], onStdout: (text) => { gcTrace += text } })
-        : await start(SERVER_ENTRY, appEnv(store))
-      started.push(child)
+      let child: Child
+      if (store === 'memory') {
+        child = await startNode(SERVER_ENTRY, appEnv(store, { SESSION_STORE_MAX: String(FLOOD_STORE_MAX) }), { cpu: 0, node: NODE, nodeArgs: ['--trace-gc'], stdoutFile: gcTraceFile })
+        started.push(child)
+      } else {
+        child = await start(SERVER_ENTRY, appEnv(store))
+      }
       await wrk(child, 1)
       let measure: Measure
       if (store === 'memory') {
         const slices: Measure[] = []
-        gcTrace = '' // the warm-up's collections, while the store filled, are not the flood's
+        // The trace so far is start-up's and the warm-up's (while the store filled): not the flood's.
+        let read = readFileSync(gcTraceFile, 'utf8').length
         for (let slice = 0; slice < FLOOD_SLICES; slice++) {
           slices.push(await wrk(child, SLICE_SECONDS))
-          const whole = gcTrace.lastIndexOf('\n') + 1 // a line still being written counts in the next slice
-          memoryFloodHeaps.push([...gcTrace.slice(0, whole).matchAll(MAJOR_GC)].map((match) => Number(match[1])))
-          gcTrace = gcTrace.slice(whole)
+          const trace = readFileSync(gcTraceFile, 'utf8')
+          const whole = trace.lastIndexOf('\n') + 1 // a line still being written counts in the next slice
+          memoryFloodHeaps.push([...trace.slice(read, whole).matchAll(MAJOR_GC)].map((match) => Number(match[1])))
+          read = Math.max(read, whole)
         }
         measure = { ...mean(slices), rssBefore: slices[0]!.rssBefore, rssAfter: slices.at(-1)!.rssAfter }
         memoryFloodRss = slices.map((m) => m.rssAfter)
@@ -292,6 +299,7 @@ try {
   await redis?.stop()
   await sentinels?.stop()
   rmSync(pageFile, { force: true })
+  rmSync(gcTraceFile, { force: true })
 }
 
 log(`\nNode ${nodeVersion}; ${CONNECTIONS} connections; GET / rows: req/s and latency from the median of ${ROUNDS} rounds, ` +

@@ -5,7 +5,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
 import { createServer } from 'node:net'
-import { mkdtempSync } from 'node:fs'
+import { closeSync, mkdtempSync, openSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { PROJECT_ROOT } from '../src/project-root.js'
@@ -51,9 +51,11 @@ export interface Child {
  * Starts a node process on a free loopback port and waits for /healthz: under this Node, or the
  * binary `node` names; pinned to one CPU with taskset when `cpu` is given (and taskset exists);
  * `nodeArgs` go to node before the script (the profiler's flags, which NODE_OPTIONS refuses);
- * `onStdout` gets what the process writes to its standard output (ignored otherwise).
+ * `stdoutFile` receives what the process writes to its standard output (ignored otherwise): a
+ * file, not a pipe, because wrk runs with spawnSync, which would leave a pipe unread until the
+ * round ends, and a full pipe blocks the server.
  */
-export async function startNode (script: string, env: Record<string, string>, options: { cpu?: number, node?: string, nodeArgs?: string[], onStdout?: (text: string) => void } = {}): Promise<Child> {
+export async function startNode (script: string, env: Record<string, string>, options: { cpu?: number, node?: string, nodeArgs?: string[], stdoutFile?: string } = {}): Promise<Child> {
   const port = await freePort()
   const url = `http://127.0.0.1:${port}`
   const node = options.node ?? process.execPath
@@ -61,12 +63,13 @@ export async function startNode (script: string, env: Record<string, string>, op
   const [command, commandArgs] = options.cpu !== undefined && hasCommand('taskset')
     ? ['taskset', ['-c', String(options.cpu), node, ...nodeArgs, script]]
     : [node, [...nodeArgs, script]]
+  const stdout = options.stdoutFile === undefined ? 'ignore' : openSync(options.stdoutFile, 'w')
   const child = spawn(command, commandArgs, {
     cwd: ROOT,
     env: { PATH: process.env.PATH, NODE_ENV: 'production', LOG_LEVEL: 'warn', HOST: '127.0.0.1', PORT: String(port), ...env },
-    stdio: ['ignore', options.onStdout ? 'pipe' : 'ignore', 'inherit']
+    stdio: ['ignore', stdout, 'inherit']
   })
-  if (options.onStdout) child.stdout!.setEncoding('utf8').on('data', options.onStdout)
+  if (typeof stdout === 'number') closeSync(stdout) // the child has its own copy
   const exited = once(child, 'exit')
   await Promise.race([
     waitFor(() => healthy(url), 15_000, `${script} on ${url}`),
