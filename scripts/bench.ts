@@ -10,7 +10,7 @@
  * The form cycle is a wrk script (bench/form-cycle.lua): one tab, cookie and token per connection.
  * Each mode's bound (the least every page of it does) runs twice, rendering the page and sending its
  * bytes in its place (bench/ladder-server.js, +bytes), so the targets table shows what even a free
- * render could reach. The memory-mode flood is judged by the heap major collections leave.
+ * render could reach. The memory-mode flood is judged by the heap a full collection leaves.
  * Every server's round comes right after a round of the bytes, and its ratio is to that round, so
  * the machine's drift (up to 2× within a minute) hits both alike.
  * Loopback only; every process started is stopped. Prints Markdown tables.
@@ -279,8 +279,8 @@ try {
   // 3. Cookieless flood: every request starts a session. A fresh process each time; RSS measured
   //    after a 1 s warm-up of the same flood, so the growth is the flood's, not start-up's.
   //    Memory mode in slices, with a store the warm-up fills: once it is full, the store should
-  //    add nothing, so the heap major collections leave in the second half shows whether memory is
-  //    bounded (the server runs with --trace-gc for that).
+  //    add nothing, so the heap a full collection leaves at the end of the second half, against the
+  //    end of the first, shows whether memory is bounded (heapAfterFullCollection).
   for (const store of ['cookie', 'memory'] as const) {
     for (let run = 0; run < (store === 'cookie' ? FLOOD_RUNS : 1); run++) {
       let child: Child
